@@ -1,0 +1,121 @@
+"""The one record schema.
+
+``FIELDS`` is the single source of truth: ``datasets.Features``, the shipped JSON Schema
+(``record.schema.json``, draft 2020-12) and the README's schema table are all derived from it,
+and tests check that the shipped file and the README still match it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from .configs import BACKENDS
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_FILE = "record.schema.json"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One record field: its Arrow/JSON type, meaning, and the JSON Schema constraints on it."""
+
+    name: str
+    dtype: str  # "string" | "int64" | "int32" | "bool"
+    description: str
+    constraints: dict[str, Any] = field(default_factory=dict)
+
+
+_JSON_TYPES = {"string": "string", "int64": "integer", "int32": "integer", "bool": "boolean"}
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", "string", "Unique, stable id `{backend}-{seed}-{index}`.",
+          {"pattern": r"^(cpu|cuda)-[0-9]+-[0-9]+$"}),
+    Field("kernel_name", "string", "Name of the `@wp.kernel` function in `python_source`.",
+          {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}),
+    Field("category", "string", "Kernel family the synthesizer drew the kernel from.", {"minLength": 1}),
+    Field("backend", "string", "Warp code generator target: `cpu` (C++) or `cuda` (CUDA C++).",
+          {"enum": list(BACKENDS)}),
+    Field("python_source", "string",
+          "A complete, runnable Python module: `import warp as wp`, any `@wp.func` helpers, the `@wp.kernel`.",
+          {"pattern": r"^import warp as wp\n(.|\n)*@wp\.kernel\n"}),
+    Field("ir_code", "string",
+          "The kernel's forward function exactly as Warp emits it: `…_cpu_kernel_forward` (CPU launch, "
+          "`block_dim=1`) or the `__global__ …_cuda_kernel_forward` with its grid-stride loop.",
+          {"pattern": r"_(cpu|cuda)_kernel_forward\("}),
+    Field("ir_functions", "string",
+          "The device functions Warp emits for the `@wp.func` helpers the kernel calls, in Warp's order; "
+          "empty when there are none."),
+    Field("structure_hash", "string",
+          "sha256 (16 hex) of the source with identifiers and literal values abstracted; decides the split.",
+          {"pattern": r"^[0-9a-f]{16}$"}),
+    Field("warp_version", "string", "The `warp-lang` version that emitted the IR.",
+          {"pattern": r"^[0-9]+\.[0-9]+\.[0-9]+"}),
+    Field("warp_options", "string",
+          "JSON of the Warp module options that shape the IR (block_dim, mode, enable_backward, ...).",
+          {"pattern": r"^\{.*\}$"}),
+    Field("complexity", "int32", "Difficulty level 1 (one-liners) … 5 (long kernels) the kernel was drawn at; "
+          "set for all records by the `complexity` override, else drawn per record.", {"minimum": 1, "maximum": 5}),
+    Field("seed", "int64", "Generation seed of the config.", {"minimum": 0}),
+    Field("index", "int64", "Record index within the config; the record is a pure function of "
+          "(backend, seed, index, options).", {"minimum": 0}),
+)
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+
+
+def features():
+    """The ``datasets.Features`` of a record (imported lazily: the engine works without datasets)."""
+    import datasets
+
+    return datasets.Features({f.name: datasets.Value(f.dtype) for f in FIELDS})
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a record, derived from ``FIELDS``."""
+    properties = {}
+    for f in FIELDS:
+        prop: dict[str, Any] = {"type": _JSON_TYPES[f.dtype], "description": f.description}
+        prop.update(f.constraints)
+        properties[f.name] = prop
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": "https://github.com/warp-ir-pairs/warp-ir-pairs/record.schema.json",
+        "title": "warp-ir-pairs record",
+        "type": "object",
+        "properties": properties,
+        "required": list(FIELD_NAMES),
+        "additionalProperties": False,
+    }
+
+
+def shipped_json_schema() -> dict[str, Any]:
+    """The JSON Schema file shipped inside the package (a test keeps it equal to ``json_schema()``)."""
+    return json.loads(resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def markdown_table() -> str:
+    """The README / dataset-card schema table."""
+    rows = ["| field | type | description |", "|---|---|---|"]
+    rows += [f"| `{f.name}` | {f.dtype} | {f.description} |" for f in FIELDS]
+    return "\n".join(rows)
+
+
+@functools.lru_cache(maxsize=1)
+def _validator():
+    import jsonschema
+
+    schema = json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validation_errors(record: dict[str, Any]) -> list[str]:
+    """Every way ``record`` breaks the schema, as one-line messages (empty when valid)."""
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<record>'}: {e.message[:200]}"
+        for e in _validator().iter_errors(record)
+    ]

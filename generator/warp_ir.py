@@ -1,0 +1,189 @@
+"""Warp adapter: define a kernel from source text, run Warp's code generator, cut out its IR.
+
+Everything that touches Warp's private API lives here. ``ModuleBuilder(...).codegen()`` is
+private but gives text byte-identical to what ``wp.compile_aot_module`` writes; the test
+``tests/test_warp_ir.py::test_in_memory_codegen_equals_public_aot_output`` guards that.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import linecache
+import re
+import sys
+import types
+from dataclasses import dataclass
+
+from .configs import WARP_VERSION
+
+# Module options recorded with every record: the ones that change the emitted text.
+RECORDED_OPTIONS = ("block_dim", "mode", "enable_backward", "fast_math", "fuse_fp", "max_unroll",
+                    "lineinfo", "verify_fp", "default_grid_stride", "output_arch")
+# A CPU launch compiles its module with block_dim=1 (Warp's CPU launch path); CUDA launches use
+# the module default (256) and we emit CUDA text for a current datacenter arch (sm_90).
+BLOCK_DIM = {"cpu": 1, "cuda": 256}
+CUDA_ARCH = 90
+
+_module_counter = itertools.count()
+
+
+class KernelRejected(Exception):
+    """Warp refused the kernel; ``reason`` is a short class of the failure, ``message`` Warp's words."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class KernelIR:
+    """The IR Warp emitted for one kernel."""
+
+    mangled_name: str
+    forward: str
+    backward: str
+    functions: str          # forward device functions of the @wp.func helpers, Warp's order
+    options: str            # JSON of RECORDED_OPTIONS
+
+
+@functools.lru_cache(maxsize=1)
+def warp():
+    """Import and initialise Warp once per process, quietly."""
+    import warp as wp
+
+    if wp.config.version != WARP_VERSION:
+        # A different Warp emits different IR: that is a new dataset version, never a silent change.
+        raise RuntimeError(f"warp-ir-pairs needs warp-lang=={WARP_VERSION} (records are its output), "
+                           f"but warp-lang {wp.config.version} is installed")
+    wp.config.log_level = wp.LOG_WARNING
+    wp.init()
+    return wp
+
+
+def warp_version() -> str:
+    return warp().config.version
+
+
+def _load_module(source: str, filename: str) -> types.ModuleType:
+    """Exec ``source`` as a fresh Python module that Warp can read the source of (no file)."""
+    # Warp groups kernels into modules by __name__: a unique name per load keeps every kernel
+    # in its own Warp module (a shared name grows one module forever). The name does not reach
+    # the IR; the filename does (helper comments), so it is fixed by the caller.
+    modname = f"warp_ir_pairs_k{next(_module_counter)}"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType(modname)
+    module.__file__ = filename
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
+def _release(module: types.ModuleType | None, filename: str) -> None:
+    """Drop every trace of a loaded kernel module so memory and name counters stay flat."""
+    linecache.cache.pop(filename, None)
+    if module is None:
+        return
+    import warp._src.context as ctx
+
+    for obj in module.__dict__.values():
+        if isinstance(obj, ctx.Function):
+            # Native helper names carry a process-global per-name counter (helper_0, helper_1...):
+            # reset it so a name's IR never depends on what the process generated before.
+            ctx.function_key_counts.pop(obj.key, None)
+    wp_module = ctx.user_modules.pop(module.__name__, None)
+    if wp_module is not None:
+        wp_module.unload()
+    sys.modules.pop(module.__name__, None)
+
+
+def emit(source: str, kernel_name: str, backend: str) -> KernelIR:
+    """Run Warp's code generator for ``backend`` on ``source`` and return the kernel's IR.
+
+    Raises ``KernelRejected`` when Python or Warp refuses the source.
+    """
+    wp = warp()
+    import warp._src.codegen as cg
+    import warp._src.context as ctx
+
+    filename = f"<{kernel_name}>"
+    module = None
+    try:
+        try:
+            module = _load_module(source, filename)
+        except SyntaxError as e:
+            raise KernelRejected("SyntaxError", f"line {e.lineno}: {e.msg}") from None
+        kernel = module.__dict__.get(kernel_name)
+        if not isinstance(kernel, ctx.Kernel):
+            raise KernelRejected("NoKernel", f"{kernel_name!r} is not a @wp.kernel in the source")
+        wp_module = kernel.module
+        options = wp_module.resolve_options(wp.config, block_dim=BLOCK_DIM[backend])
+        options["output_arch"] = CUDA_ARCH if backend == "cuda" else None
+        try:
+            hasher = ctx.ModuleHasher(wp_module._get_live_kernels(), options)
+            builder = ctx.ModuleBuilder(wp_module, options, hasher, target=backend)
+            text = builder.codegen(backend)
+        except Exception as e:  # Warp raises RuntimeError, WarpCodegen*Error, KeyError, ...
+            raise KernelRejected(type(e).__name__, _first_line(e)) from None
+        mangled = kernel.get_mangled_name()
+        body = text[text.index(cg.codegen_cast_macros) + len(cg.codegen_cast_macros):]
+        forward = extract_function(body, f"{mangled}_{backend}_kernel_forward(")
+        backward = extract_function(body, f"{mangled}_{backend}_kernel_backward(") if options["enable_backward"] else ""
+        recorded = {k: options.get(k) for k in RECORDED_OPTIONS}
+        return KernelIR(mangled, forward, backward, helper_functions(body, module),
+                        json.dumps(recorded, sort_keys=True, default=str))
+    finally:
+        _release(module, filename)
+
+
+def _first_line(e: BaseException) -> str:
+    """Warp's reason for a codegen error, without the call-chain context it prepends.
+
+    Warp chains "Error while parsing function ... at <file>:line:\n    <line>\n;" for each
+    enclosing function; the last ';'-separated segment is the reason itself.
+    """
+    text = str(e).strip() or type(e).__name__
+    reason = text.split("\n;")[-1].strip()
+    return " ".join(reason.split())[:300]
+
+
+def extract_function(body: str, signature: str) -> str:
+    """Cut one function out of emitted C++/CUDA: from its declaration line to its closing brace."""
+    at = body.index(signature)
+    start = body.rfind("\n\n", 0, at) + 2   # declarations start after a blank line
+    # template<...>/extern "C" lines belong to the declaration; a // file:line comment too.
+    open_brace = body.index("{", at)
+    depth = 0
+    for pos in range(open_brace, len(body)):
+        ch = body[pos]
+        depth += ch == "{"
+        depth -= ch == "}"
+        if depth == 0:
+            return body[start:pos + 1] + "\n"
+    raise ValueError(f"unbalanced braces after {signature!r}")
+
+
+_HELPER_DECL = re.compile(r"^// <[^>]*>:\d+\n(?:static |CUDA_CALLABLE |inline )*[^\n(]*?\b(\w+)\($", re.MULTILINE)
+
+
+def helper_functions(body: str, module: types.ModuleType) -> str:
+    """Forward device functions of the module's @wp.func helpers, in Warp's emission order."""
+    import warp._src.context as ctx
+
+    natives = set()
+    for obj in module.__dict__.values():
+        if isinstance(obj, ctx.Function):
+            natives.update(f.native_func for f in _overloads(obj))
+    out = []
+    for m in _HELPER_DECL.finditer(body):
+        if m.group(1) in natives:
+            out.append(extract_function(body, m.group(1) + "("))
+    return "\n".join(out)
+
+
+def _overloads(func) -> list:
+    found = [func]
+    found += list(getattr(func, "user_overloads", {}).values())
+    found += list(getattr(func, "user_templates", {}).values())
+    return [f for f in found if getattr(f, "native_func", None)]

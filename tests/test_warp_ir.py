@@ -1,0 +1,101 @@
+"""IR authenticity: records are what Warp itself emits for their own source."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+
+import pytest
+from warp_ir_pairs_generator import driver, synthesis, warp_ir
+from warp_ir_pairs_generator.configs import GenerationOptions
+from warp_ir_pairs_generator.program import KernelSource
+
+_HELPER_FILE_COMMENT = re.compile(r"^// .*:(\d+)$", re.MULTILINE)
+
+
+def _aot_ir(tmp_path, record: dict) -> tuple[str, str]:
+    """Compile the record's source from a real .py file with Warp's public AOT API; cut out its IR."""
+    wp = warp_ir.warp()
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / f"{record['kernel_name']}_{record['backend']}.py"
+    path.write_text(record["python_source"])
+    name = f"aot_{record['backend']}_{record['index']}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    kernel = getattr(module, record["kernel_name"])
+    out = tmp_path / "aot"
+    if record["backend"] == "cpu":
+        wp.set_module_options({"block_dim": 1}, module)   # what a CPU launch compiles with
+        wp.compile_aot_module(kernel.module, device="cpu", module_dir=str(out))
+        text = next(out.glob("*.cpp")).read_text()
+    else:
+        wp.compile_aot_module(kernel.module, arch=warp_ir.CUDA_ARCH, module_dir=str(out), use_ptx=True)
+        text = next(out.glob("*.cu")).read_text()
+    name_ = kernel.get_mangled_name()
+    forward = warp_ir.extract_function(text, f"{name_}_{record['backend']}_kernel_forward(")
+    return forward, text
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_rerunning_warp_on_the_source_gives_the_recorded_ir(backend, tiny_records):
+    for record in tiny_records[backend][:5]:
+        ir = warp_ir.emit(record["python_source"], record["kernel_name"], backend)
+        assert ir.forward == record["ir_code"]
+        assert ir.functions == record["ir_functions"]
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_in_memory_codegen_equals_public_aot_output(backend, tiny_records, tmp_path):
+    """Guards the private ModuleBuilder path: Warp's public AOT compile writes the same function."""
+    with_helper = next(r for r in tiny_records[backend] if r["ir_functions"])
+    for record in (tiny_records[backend][0], with_helper):
+        forward, text = _aot_ir(tmp_path / str(record["index"]), record)
+        assert forward == record["ir_code"]
+        # Helpers differ only in the "// <file>:line" comment: a real file gives its path.
+        for function in record["ir_functions"].split("\n\n"):
+            if function.strip():
+                normalized = _HELPER_FILE_COMMENT.sub(r"// FILE:\1", function.strip())
+                assert normalized in _HELPER_FILE_COMMENT.sub(r"// FILE:\1", text)
+
+
+def test_helpers_are_emitted_when_the_kernel_calls_them(tiny_records):
+    for record in tiny_records["cpu"]:
+        helpers = re.findall(r"^@wp\.func\ndef (\w+)\(", record["python_source"], re.MULTILINE)
+        for helper in helpers:
+            if re.search(rf"\b{helper}\(", record["python_source"].split("@wp.kernel")[1]):
+                assert re.search(rf"\b{helper}_0\(", record["ir_functions"])
+        if not helpers:
+            assert record["ir_functions"] == ""
+
+
+def test_a_rejected_kernel_is_counted_and_replaced(monkeypatch):
+    options = GenerationOptions.from_config("cpu-tiny", num_examples=3)
+    real = synthesis.synthesize
+
+    def flaky(opts, index, attempt=0):
+        ks = real(opts, index, attempt)
+        if index == 1 and attempt == 0:   # a float + int mismatch Warp must refuse
+            src = ks.python_source.replace("i = wp.tid()", "i = wp.tid()\n    bad = 1.5 + i", 1)
+            return KernelSource(src, ks.kernel_name, ks.category)
+        return ks
+
+    monkeypatch.setattr(synthesis, "synthesize", flaky)
+    report = driver.Report()
+    records = list(driver.iter_shard(options, 0, 3, None, report))
+    assert [r["index"] for r in records] == [0, 1, 2]
+    assert report.total_rejected == 1
+    ((category, reason), count), = report.rejected.items()
+    assert category == records[1]["category"] and count == 1
+    assert "Input types must be the same" in reason
+    assert "bad = 1.5 + i" not in records[1]["python_source"]
+    assert "rejected and replaced" in report.summary()
+
+
+def test_warp_rejection_carries_warps_reason():
+    src = "import warp as wp\n\n@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n    a[i] = b\n"
+    with pytest.raises(warp_ir.KernelRejected) as info:
+        warp_ir.emit(src, "k", "cpu")
+    assert "undefined symbol" in info.value.message.lower() or "b" in info.value.message
