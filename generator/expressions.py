@@ -17,17 +17,26 @@ from .builtin_catalog import Signature, by_return_type
 from .program import Scope
 from .wtypes import INT_SCALARS, float_literal, literal, wtype
 
-# Functions whose arguments must stay in a safe range for the result to be finite; the
-# generator wraps such arguments (``wp.abs(x) + 0.5``, ``wp.clamp(x, -1.0, 1.0)``).
-_DOMAIN_WRAP: dict[str, Callable[[str, str], str]] = {
+# Functions whose arguments must stay in a safe range (finite results, no undefined behaviour
+# when the kernel is executed): the generator wraps such arguments by domain and type kind.
+_FLOAT_WRAP: dict[str, Callable[[str, str], str]] = {
     "positive": lambda e, t: f"(wp.abs({e}) + {_one(t, '0.5')})",
-    "unit": lambda e, t: f"wp.clamp({e}, {_one(t, '-1.0')}, {_one(t, '1.0')})",
+    "unit": lambda e, t: f"wp.clamp({e}, {_one(t, '-0.99')}, {_one(t, '0.99')})",
+    "unit_positive": lambda e, t: f"wp.clamp(wp.abs({e}), {_one(t, '0.01')}, {_one(t, '1.0')})",
     "nonzero": lambda e, t: f"(wp.abs({e}) + {_one(t, '1.0')})",
+    "int_range": lambda e, t: f"wp.clamp({e}, {_one(t, '-100.0')}, {_one(t, '100.0')})",
 }
+_INT_WRAP: dict[str, Callable[[str, str], str]] = {
+    "nonzero": lambda e, t: f"({e} | {_one(t, '1')})",      # never zero, any int type
+    "positive": lambda e, t: f"({e} | {_one(t, '1')})",
+    "shift": lambda e, t: f"({e} & {_one(t, '7')})",        # below every int width
+}
+_DOMAIN_WRAP = _FLOAT_WRAP  # float scalars (kept for callers that wrap by hand)
 
 
 def _one(type_name: str, text: str) -> str:
-    return text if type_name in ("wp.float32", "float") else f"{type_name}({text})"
+    plain = type_name in ("wp.float32", "float") or (type_name in ("wp.int32", "int") and "." not in text)
+    return text if plain else f"{type_name}({text})"
 
 
 class ExprGen:
@@ -87,14 +96,20 @@ class ExprGen:
 
     def call(self, sig: Signature, depth: int) -> str:
         self.used[sig.fn] += 1
-        args = []
-        for a in sig.args:
-            e = self.expr(a, depth - 1)
-            wrap = _DOMAIN_WRAP.get(sig.domain)
-            if wrap is not None and wtype(a).kind == "scalar" and wtype(a).is_float:
-                e = wrap(e, a)
-            args.append(e)
-        return f"{sig.fn}({', '.join(args)})"
+        return f"{sig.fn}({', '.join(self._argument(a, sig.domain, depth) for a in sig.args)})"
+
+    def _argument(self, type_name: str, domain: str, depth: int) -> str:
+        t = wtype(type_name)
+        if t.kind == "scalar" and t.is_int and domain in ("axis_index", "small_count"):
+            lo, hi = (0, 2) if domain == "axis_index" else (1, 8)
+            return _one(type_name, str(self.rng.randint(lo, hi)))
+        e = self.expr(type_name, depth - 1)
+        if t.kind == "scalar":
+            wrap = (_FLOAT_WRAP if t.is_float else _INT_WRAP).get(domain)
+            return wrap(e, type_name) if wrap else e
+        if domain == "normalized" and t.kind in ("quat", "vector") and t.is_float:
+            return f"wp.normalize({e})"
+        return e
 
     def ternary(self, type_name: str, depth: int) -> str:
         then, other = self.expr(type_name, depth - 1), self.expr(type_name, depth - 1)
@@ -177,8 +192,8 @@ def _identifiers(e: str) -> list[str]:
 def _is_atomic(e: str) -> bool:
     if e.replace("_", "").replace(".", "").isalnum():
         return True
-    if not e.endswith(")") or "(" not in e or e.startswith(("(", "-")):
-        return False
+    if not e.endswith(")") or not re.match(r"[A-Za-z_][\w.]*\(", e):
+        return False  # only "name(...)" can be a single call
     depth = 0
     for pos, ch in enumerate(e):
         depth += ch == "("

@@ -108,10 +108,10 @@ def cond(rng: random.Random, level: int = 2) -> KernelSource:
     else:  # branch chooses a local, one store after
         r = kb.mutable(naming.local(rng, F32), ex.expr(F32, 1), F32)
         with kb.block(f"if {ex.condition(1)}:"):
-            kb.emit(f"{r.name} = {ex.expr(F32, 2)}")
+            kb.assign(r, ex.expr(F32, 2))
         if branches > 1:
             with kb.block("else:"):
-                kb.emit(f"{r.name} = {ex.expr(F32, 2)}")
+                kb.assign(r, ex.expr(F32, 2))
         kb.emit(f"{out.name}[{i.name}] = {r.name}")
     return kb.render()
 
@@ -230,7 +230,7 @@ def multicond(rng: random.Random, level: int = 2) -> KernelSource:
     r = kb.mutable(naming.local(rng, F32), ex.expr(F32, 1), F32)
     for _ in range(rng.randint(2, 4)):
         with kb.block(f"if {ex._logic(2)}:"):
-            kb.emit(f"{r.name} = {ex.expr(F32, 2)}")
+            kb.assign(r, ex.expr(F32, 2))
         if rng.random() < 0.3:
             with kb.block("else:"):
                 kb.emit(f"{r.name} = {r.name} {rng.choice(('+', '-', '*'))} {ex.expr(F32, 1)}")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 INDENT = "    "
+_IDENT = re.compile(r"(?<![.\w])[A-Za-z_][\w.]*")
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,27 @@ class KernelBuilder:
         mutate it inside a dynamic loop; wrapping the initial value in its type constructor
         (``float(0.0)``) declares a dynamic variable instead.
         """
+        return self.let(base, self.dynamic(expr, type_name), type_name)
+
+    def assign(self, var: Var, expr: str) -> None:
+        """``var = expr``, keeping ``var`` dynamic (see ``mutable``)."""
+        self.emit(f"{var.name} = {self.dynamic(expr, var.type)}")
+
+    def dynamic(self, expr: str, type_name: str) -> str:
+        """``expr`` as a value Warp will not fold into a compile-time constant.
+
+        Warp folds literals and some builtins of literals (``wp.len(wp.vec3(...))``) into
+        constants; only scalars can be folded, so a scalar expression that reads no variable is
+        wrapped in its type constructor.
+        """
+        if type_name != "bool" and not type_name.startswith(("wp.float", "wp.int", "wp.uint")):
+            return expr
+        if expr.startswith("wp.len(") and expr.count("(") == expr.count(")") and expr.endswith(")"):
+            return f"{_short(type_name)}({expr})"   # the length of a vector/matrix is a constant
         names = self.scope.names()
-        if not any(tok in names for tok in re.findall(r"(?<![.\w])[A-Za-z_]\w*", expr)):
-            expr = f"{_short(type_name)}({expr})"
-        return self.let(base, expr, type_name)
+        if any(tok in names or tok.split(".")[0] in names for tok in _IDENT.findall(expr)):
+            return expr
+        return f"{_short(type_name)}({expr})"
 
     def tid(self, ndim: int = 1, bases: tuple[str, ...] = ("i", "j", "k")) -> list[Var]:
         names = [self.fresh(b) for b in bases[:ndim]]

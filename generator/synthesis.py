@@ -10,16 +10,34 @@ import hashlib
 import random
 from collections.abc import Callable
 
+from .compose import composed
 from .configs import COMPLEXITY_LEVELS, GenerationOptions
 from .families_seed import CPU_FAMILIES, CUDA_FAMILIES
+from .families_sim import SIM_FAMILIES
 from .program import KernelSource
 
 # A family builds one kernel from its RNG at a complexity level (1 = one-liner ... 5 = long).
 Family = Callable[[random.Random, int], KernelSource]
 
-# Families per backend, each drawn equally often: index i takes family i mod n, so every
-# family is represented evenly in every tier and every prefix of a tier.
-FAMILIES: dict[str, dict[str, Family]] = {"cpu": CPU_FAMILIES, "cuda": CUDA_FAMILIES}
+# Families per backend: the backend's 10 seed families, the shared realistic (simulation)
+# families, and the compositional synthesizer (``composed``).
+FAMILIES: dict[str, dict[str, Family]] = {
+    backend: {**seed, **SIM_FAMILIES, "composed": composed}
+    for backend, seed in (("cpu", CPU_FAMILIES), ("cuda", CUDA_FAMILIES))
+}
+
+
+def _schedule(backend: str) -> tuple[str, ...]:
+    """A cycle of family names: each family once, ``composed`` filling ~40% of the cycle.
+
+    Index ``i`` takes ``schedule[i % len(schedule)]``, so every family is represented evenly
+    (the same count ±1) in every tier and every prefix of a tier.
+    """
+    named = [n for n in FAMILIES[backend] if n != "composed"]
+    return (*named, *["composed"] * (len(named) * 2 // 3))
+
+
+SCHEDULES: dict[str, tuple[str, ...]] = {backend: _schedule(backend) for backend in FAMILIES}
 
 
 def categories(backend: str) -> list[str]:
@@ -41,7 +59,6 @@ def level_of(options: GenerationOptions, index: int) -> int:
 
 def synthesize(options: GenerationOptions, index: int, attempt: int = 0) -> KernelSource:
     """The kernel source of draw ``attempt`` for record ``index``."""
-    families = FAMILIES[options.backend]
-    names = list(families)
-    family = families[names[index % len(names)]]
+    schedule = SCHEDULES[options.backend]
+    family = FAMILIES[options.backend][schedule[index % len(schedule)]]
     return family(record_rng(options, index, attempt), level_of(options, index))

@@ -76,7 +76,9 @@ def _load_module(source: str, filename: str) -> types.ModuleType:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = types.ModuleType(modname)
     module.__file__ = filename
-    exec(compile(source, filename, "exec"), module.__dict__)
+    # dont_inherit: this file's `from __future__ import annotations` must not leak into user code
+    # (Warp evaluates struct annotations in the module's globals, which are not in sys.modules).
+    exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
     return module
 
 
@@ -143,7 +145,8 @@ def _first_line(e: BaseException) -> str:
     Warp chains "Error while parsing function ... at <file>:line:\n    <line>\n;" for each
     enclosing function; the last ';'-separated segment is the reason itself.
     """
-    text = str(e).strip() or type(e).__name__
+    # KeyError's str() is the repr of its argument; take the argument itself.
+    text = (str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)).strip() or type(e).__name__
     reason = text.split("\n;")[-1].strip()
     return " ".join(reason.split())[:300]
 

@@ -59,3 +59,18 @@ def test_bad_config_or_override_is_one_value_error(name, overrides, needle):
 def test_unknown_backend_names_the_choices():
     with pytest.raises(ValueError, match=r"unknown backend 'rocm'; valid backends: cpu, cuda"):
         GenerationOptions(backend="rocm", num_examples=1)
+
+
+@pytest.mark.parametrize("bad", [0, 6, "3", 2.0])
+def test_complexity_override_is_validated(bad):
+    with pytest.raises(ValueError, match="complexity must be"):
+        GenerationOptions.from_config("cpu-tiny", complexity=bad)
+
+
+def test_complexity_override_is_recorded():
+    from warp_ir_pairs_generator import driver
+
+    options = GenerationOptions.from_config("cpu-tiny", complexity=4)
+    assert {driver.make_record(options, i)["complexity"] for i in range(6)} == {4}
+    mixed = GenerationOptions.from_config("cpu-tiny")
+    assert len({driver.make_record(mixed, i)["complexity"] for i in range(30)}) >= 3
