@@ -39,6 +39,9 @@ class WarpIRPairsConfig(datasets.BuilderConfig):
     num_examples: int | None = None
     seed: int = configs.DEFAULT_SEED
     complexity: int | None = None
+    backward: bool = True
+    verify: str = "codegen"
+    ptx_arch: int = configs.DEFAULT_PTX_ARCH
 
     def generation_options(self) -> configs.GenerationOptions:
         """Validated options (raises one ValueError naming a bad value and the valid choices)."""
@@ -47,7 +50,8 @@ class WarpIRPairsConfig(datasets.BuilderConfig):
         if self.tier not in configs.TIERS:
             raise ValueError(f"unknown tier {self.tier!r}; valid tiers: {', '.join(configs.TIERS)}")
         count = configs.TIERS[self.tier] if self.num_examples is None else self.num_examples
-        return configs.GenerationOptions(self.backend, count, self.seed, self.complexity)
+        return configs.GenerationOptions(self.backend, count, self.seed, self.complexity, self.backward,
+                                         self.verify, self.ptx_arch)
 
 
 def _builder_configs() -> list[WarpIRPairsConfig]:

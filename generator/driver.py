@@ -3,10 +3,16 @@
 Every driver (the ``datasets`` builder, exports, parallel engines) calls ``iter_shard`` and
 nothing else, so they cannot disagree. A record is a pure function of (backend, seed, index,
 content options): its RNG comes from a hash of those, never from process state.
+
+Pipeline per index: synthesize (no Warp) → Warp codegen for each target → at ``verify=compile``
+native compilation, at ``verify=execute`` also a sandboxed CPU run → schema validation. A draw
+that fails any step is counted (category, reason) and replaced by the next draw for the same
+index. Compile and execute steps take a list of kernels, so they run in batches.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -14,14 +20,17 @@ from dataclasses import dataclass, field
 
 from . import schema, synthesis, warp_ir
 from .configs import GenerationOptions
+from .program import KernelSource
 from .structure import SPLIT_NAMES, split_of, structure_hash
 
 logger = logging.getLogger("warp_ir_pairs")
 
-# A kernel Warp rejects is replaced by another draw for the same index. The cap only guards
+# A kernel that fails is replaced by another draw for the same index. The cap only guards
 # against a synthesizer bug turning into an endless loop.
 MAX_ATTEMPTS = 64
 SHARD_SIZE = 128
+# Indices verified together at the compile/execute levels (one native/execute batch).
+VERIFY_BATCH = 16
 
 
 @dataclass
@@ -52,6 +61,19 @@ class GenerationError(RuntimeError):
     """An index for which no acceptable kernel could be drawn (a synthesizer bug, not user error)."""
 
 
+@dataclass
+class _Draft:
+    """One accepted draw on its way to becoming a record."""
+
+    index: int
+    attempt: int
+    target_split: str
+    kernel: KernelSource
+    structure: str
+    irs: dict[str, warp_ir.KernelIR]
+    native: dict[str, object] = field(default_factory=dict)
+
+
 def shards(num_examples: int, shard_size: int = SHARD_SIZE) -> list[tuple[int, int]]:
     """Index ranges ``[start, stop)`` covering ``num_examples``; the unit of parallel work."""
     return [(s, min(s + shard_size, num_examples)) for s in range(0, num_examples, shard_size)]
@@ -77,58 +99,141 @@ def nonempty_splits(options: GenerationOptions) -> list[str]:
     return [s for s in SPLIT_NAMES if s in seen]
 
 
-def make_record(options: GenerationOptions, index: int, split: str | None = None,
-                report: Report | None = None) -> dict | None:
-    """The record at ``index``, or None when ``split`` is given and the index belongs elsewhere.
+def input_seed(options: GenerationOptions, index: int) -> int:
+    """Seed of the deterministic inputs an executed kernel is launched on."""
+    key = f"warp-ir-pairs-io|{options.backend}|{options.seed}|{index}"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
 
-    The split is decided by the structure of the first draw; replacements (after a rejection)
-    are drawn until one with a structure of the same split is accepted, so the split of an
-    index never depends on Warp and structure always decides the split.
+
+def _draw(options: GenerationOptions, index: int, target_split: str, report: Report, first: int) -> _Draft:
+    """The first draw from ``first`` on whose structure is in ``target_split`` and that Warp accepts.
+
+    The split of an index is fixed by its first draw; replacements of another split are skipped
+    before any Warp work, so structure always decides the split.
     """
-    report = report if report is not None else Report()
-    target = split_of_index(options, index)
-    if split is not None and target != split:
-        return None
-    for attempt in range(MAX_ATTEMPTS):
+    for attempt in range(first, MAX_ATTEMPTS):
         ks = synthesis.synthesize(options, index, attempt)
         structure = structure_hash(ks.python_source)
-        if split_of(structure) != target:
-            continue  # cheap: no Warp work for draws of another split
+        if split_of(structure) != target_split:
+            continue
         try:
-            ir = warp_ir.emit(ks.python_source, ks.kernel_name, options.backend)
+            irs = warp_ir.emit_all(ks.python_source, ks.kernel_name, options.targets)
         except warp_ir.KernelRejected as e:
             report.rejected[(ks.category, f"{e.reason}: {e.message}")] += 1
             continue
-        record = {
-            "id": f"{options.backend}-{options.seed}-{index}",
-            "kernel_name": ks.kernel_name,
-            "category": ks.category,
-            "backend": options.backend,
-            "python_source": ks.python_source,
-            "ir_code": ir.forward,
-            "ir_functions": ir.functions,
-            "structure_hash": structure,
-            "warp_version": warp_ir.warp_version(),
-            "warp_options": ir.options,
-            "seed": options.seed,
-            "index": index,
-            "complexity": ks.complexity,
-        }
-        errors = schema.validation_errors(record)
-        if errors:
-            report.rejected[(ks.category, "schema: " + errors[0])] += 1
-            continue
-        report.yielded += 1
-        return record
+        return _Draft(index, attempt, target_split, ks, structure, irs)
     raise GenerationError(f"no acceptable kernel for {options.backend} seed={options.seed} index={index} "
                           f"after {MAX_ATTEMPTS} draws; rejections so far: {dict(report.rejected)}")
+
+
+def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
+    """Run the native levels on a batch; fill ``draft.native``; return a failure reason per draft."""
+    reasons = [""] * len(drafts)
+    if options.verify == "codegen" or not drafts:
+        return reasons
+    from . import native   # the native toolchains are only loaded when asked for
+
+    if "cuda" in options.targets:
+        results = native.compile_cuda([(d.irs["cuda"].mangled_name, d.irs["cuda"].module_text) for d in drafts],
+                                      arch=options.ptx_arch)
+        for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
+            if not r.ok:
+                reasons[i] = reasons[i] or "NVRTC: " + _first_error_line(r.error)
+            d.native.update(ptx=r.ptx, ptx_arch=options.ptx_arch)
+    if "cpu" in options.targets:
+        results = native.compile_cpu([(d.irs["cpu"].mangled_name, d.irs["cpu"].module_text) for d in drafts])
+        for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
+            if not r.ok:
+                reasons[i] = reasons[i] or "clang: " + _first_error_line(r.error)
+            d.native.update(ir_llvm=r.ir_llvm, asm=r.asm, cpu_target=native.CPU_TARGET)
+    if options.verify == "execute":
+        from . import execute
+
+        todo = [i for i, r in enumerate(reasons) if not r]
+        results = execute.execute([(drafts[i].kernel.python_source, drafts[i].kernel.kernel_name,
+                                    input_seed(options, drafts[i].index)) for i in todo])
+        for i, r in zip(todo, results, strict=True):
+            if r.ok:
+                drafts[i].native["example_io"] = r.example_io
+            else:
+                reasons[i] = "execute: " + r.reason
+    return reasons
+
+
+def _first_error_line(error: str) -> str:
+    lines = [ln.strip() for ln in error.splitlines() if "error" in ln.lower()] or error.splitlines() or ["?"]
+    return lines[0][:200]
+
+
+def _record(options: GenerationOptions, d: _Draft) -> dict:
+    first = d.irs[options.targets[0]]
+    cuda = d.irs.get("cuda") if options.backend == "paired" else None
+    return {
+        "id": f"{options.backend}-{options.seed}-{d.index}",
+        "kernel_name": d.kernel.kernel_name,
+        "category": d.kernel.category,
+        "backend": options.backend,
+        "python_source": d.kernel.python_source,
+        "ir_code": first.forward,
+        "ir_functions": first.functions,
+        "ir_backward": first.backward if options.backward else "",
+        "cuda_ir_code": cuda.forward if cuda else "",
+        "cuda_ir_functions": cuda.functions if cuda else "",
+        "cuda_ir_backward": cuda.backward if cuda and options.backward else "",
+        "verify": options.verify,
+        "ptx": d.native.get("ptx", ""),
+        "ptx_arch": d.native.get("ptx_arch", 0),
+        "ir_llvm": d.native.get("ir_llvm", ""),
+        "asm": d.native.get("asm", ""),
+        "cpu_target": d.native.get("cpu_target", ""),
+        "example_io": d.native.get("example_io", ""),
+        "structure_hash": d.structure,
+        "warp_version": warp_ir.warp_version(),
+        "warp_options": first.options,
+        "complexity": d.kernel.complexity,
+        "seed": options.seed,
+        "index": d.index,
+    }
+
+
+def _finish(options: GenerationOptions, drafts: list[_Draft], report: Report) -> list[dict]:
+    """Verify a batch of drafts; replace each failure (alone) until it passes; build records."""
+    out = []
+    for d, reason in zip(drafts, _verify(options, drafts), strict=True):
+        while True:
+            if not reason:
+                record = _record(options, d)
+                errors = schema.validation_errors(record)
+                if not errors:
+                    break
+                reason = "schema: " + errors[0]
+            report.rejected[(d.kernel.category, reason)] += 1
+            d = _draw(options, d.index, d.target_split, report, d.attempt + 1)
+            reason = _verify(options, [d])[0]
+        report.yielded += 1
+        out.append(record)
+    return out
+
+
+def make_record(options: GenerationOptions, index: int, split: str | None = None,
+                report: Report | None = None) -> dict | None:
+    """The record at ``index``, or None when ``split`` is given and the index belongs elsewhere."""
+    records = list(iter_shard(options, index, index + 1, split, report))
+    return records[0] if records else None
 
 
 def iter_shard(options: GenerationOptions, start: int, stop: int, split: str | None = None,
                report: Report | None = None) -> Iterator[dict]:
     """Records of indices ``[start, stop)`` (of one split when given), in index order."""
     report = report if report is not None else Report()
+    batch = 1 if options.verify == "codegen" else VERIFY_BATCH
+    drafts: list[_Draft] = []
     for index in range(start, stop):
-        record = make_record(options, index, split, report)
-        if record is not None:
-            yield record
+        target = split_of_index(options, index)
+        if split is not None and target != split:
+            continue
+        drafts.append(_draw(options, index, target, report, 0))
+        if len(drafts) >= batch:
+            yield from _finish(options, drafts, report)
+            drafts = []
+    yield from _finish(options, drafts, report)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from .expressions import ExprGen
 from .families_seed import _depth, _group, _start
@@ -78,29 +79,28 @@ def _vec3_lit(rng: random.Random, lo: float, hi: float) -> str:
     return f"wp.vec3({_lit(rng, lo, hi)}, {_lit(rng, lo, hi)}, {_lit(rng, lo, hi)})"
 
 
+def _pick(kb: KernelBuilder, bases: tuple[str, ...]) -> str:
+    """One of ``bases``, preferring names not used yet (so ``pos`` does not become ``pos_1``)."""
+    free = [b for b in bases if b not in kb.taken]
+    return kb.rng.choice(free or bases)
+
+
 def _name(kb: KernelBuilder, *bases: str) -> str:
     """A fresh local name chosen among ``bases`` (for names the scope need not track)."""
-    return kb.fresh(kb.rng.choice(bases))
+    return kb.fresh(_pick(kb, bases))
 
 
 def _local(kb: KernelBuilder, bases: tuple[str, ...], expr: str, type_name: str) -> str:
     """``name = expr`` for a new local visible to the expression generator; returns the name."""
-    return kb.let(kb.rng.choice(bases), expr, type_name).name
+    return kb.let(_pick(kb, bases), expr, type_name).name
 
 
 def _acc(kb: KernelBuilder, bases: tuple[str, ...], type_name: str, init: str = "") -> str:
     """A loop-carried accumulator. Scalars are wrapped (``float(0.0)``) so Warp treats them as
     dynamic; vectors start from a constructor call, which Warp already treats as dynamic."""
     if type_name in (F32, I32):
-        return kb.mutable(kb.rng.choice(bases), init or ("0.0" if type_name == F32 else "0"), type_name).name
-    return kb.let(kb.rng.choice(bases), init or f"{type_name}(0.0)", type_name).name
-
-
-def _loop_var(kb: KernelBuilder, base: str) -> str:
-    """Register a name bound by a loop header (``for index in neighbors``) in the current block."""
-    name = kb.fresh(base)
-    kb.scope.add(Var(name, I32, mutable=False))
-    return name
+        return kb.mutable(_pick(kb, bases), init or ("0.0" if type_name == F32 else "0"), type_name).name
+    return kb.let(_pick(kb, bases), init or f"{type_name}(0.0)", type_name).name
 
 
 def _helper(kb: KernelBuilder, name_bases: tuple[str, ...], params: str, body: list[str]) -> str:
@@ -111,8 +111,14 @@ def _helper(kb: KernelBuilder, name_bases: tuple[str, ...], params: str, body: l
     return name
 
 
-def _tid1(kb: KernelBuilder, *bases: str) -> str:
+def _tid1(kb: KernelBuilder, *bases: str, guard: bool = True) -> str:
+    """The 1-D thread index; sometimes (likelier at high levels) with an explicit bound check,
+    as kernels launched on a padded grid have."""
     (i,) = kb.tid(1, (kb.rng.choice(bases or ("tid", "i")),))
+    if guard and _chance(kb, 0.12):
+        n = kb.scalar_param(kb.rng.choice(("n", "num_items", "count", "size")), I32).name
+        with kb.block(f"if {i.name} >= {n}:"):
+            kb.emit("return")
     return i.name
 
 
@@ -301,10 +307,11 @@ def particles(rng: random.Random, level: int = 3) -> KernelSource:
         with kb.block(f"if {speed} > {max_speed}:"):
             kb.emit(f"{vel} = {vel} * ({max_speed} / {speed})")
 
-    restitution = knobs.get("restitution", 0.1, 0.9)
-    friction = knobs.get("friction", 0.0, 0.5) if rng.random() < 0.6 else None
-    response: dict[str, str] = {}
     shapes = rng.sample(("ground", "plane", "spheres", "sphere", "box"), _count(kb, 0, 2))
+    if shapes:
+        restitution = knobs.get("restitution", 0.1, 0.9)
+        friction = knobs.get("friction", 0.0, 0.5) if rng.random() < 0.6 and shapes != ["box"] else None
+    response: dict[str, str] = {}
     for shape in shapes:
         if shape == "ground":
             ground = knobs.get("ground", -1.0, 0.0)
@@ -332,7 +339,8 @@ def particles(rng: random.Random, level: int = 3) -> KernelSource:
             with contextlib.ExitStack() as loop:
                 if shape == "spheres":
                     centers = kb.array_param(rng.choice(("sphere_centers", "obstacles", "centers")), V3).name
-                    radii = kb.array_param(rng.choice(("sphere_radii", "radii")), F32).name if rng.random() < 0.6 else ""
+                    radii = kb.array_param(rng.choice(("sphere_radii", "radii")), F32).name if rng.random() < 0.6 \
+                        else ""
                     bound = f"{centers}.shape[0]" if rng.random() < 0.6 else kb.scalar_param("num_spheres", I32).name
                     s = loop.enter_context(kb.for_range("s", bound)).name
                     c = _local(kb, ("c", "center"), f"{centers}[{s}]", V3)
@@ -402,15 +410,13 @@ def _elements(kb: KernelBuilder, bases: tuple[str, ...], count: str) -> Iterator
     if not _chance(kb, 0.15):
         yield _tid1(kb, *bases)
         return
-    tid = _tid1(kb, "tid", "thread")
+    tid = _tid1(kb, "tid", "thread", guard=False)
     stride = kb.scalar_param(kb.rng.choice(("num_threads", "stride", "grid_size")), I32).name
-    start = len(kb.lines)
     with kb.for_range(kb.rng.choice(bases[1:] or bases), tid, count, stride) as e:
         body = len(kb.lines)
         yield e.name
     kb.lines[body:] = [line.replace("return", "continue") if line.strip() == "return" else line
                        for line in kb.lines[body:]]
-    assert len(kb.lines) > start
 
 
 def _index_param(kb: KernelBuilder, bases: tuple[str, ...], style: str, n: int) -> str:
@@ -496,10 +502,10 @@ def _stretch_spring(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs, e: str, ids: 
         # The whole law in a helper, as cloth codes often factor it.
         vparams = ", vi: wp.vec3, vj: wp.vec3, kd: float" if v else ""
         body = ["d = xj - xi", "l = wp.length(d)", "if l < 1.0e-6:", INDENT + "return wp.vec3(0.0)",
-                "dir = d / l", "fs = ke * (l - rest)"]
+                "n = d / l", "fs = ke * (l - rest)"]
         if v:
-            body.append("fs = fs + kd * wp.dot(vj - vi, dir)")
-        body.append("return dir * fs")
+            body.append("fs = fs + kd * wp.dot(vj - vi, n)")
+        body.append("return n * fs")
         h = _helper(kb, ("spring_force", "eval_spring", "hooke_force"),
                     f"xi: wp.vec3, xj: wp.vec3{vparams}, rest: float, ke: float", body)
         args = f"{x}[{i}], {x}[{j}]" + (f", {v}[{i}], {v}[{j}], {kd}" if v else "") + f", {rest}, {ke}"
@@ -507,8 +513,9 @@ def _stretch_spring(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs, e: str, ids: 
         _scatter(kb, f, i, force, +1)
         _scatter(kb, f, j, force, -1)
         return ""
-    xi = _local(kb, ("xi", "pi", "x_i"), f"{x}[{i}]", V3)
-    xj = _local(kb, ("xj", "pj", "x_j"), f"{x}[{j}]", V3)
+    ni, nj = rng.choice((("xi", "xj"), ("p_i", "p_j"), ("x_i", "x_j")))
+    xi = kb.let(ni, f"{x}[{i}]", V3).name
+    xj = kb.let(nj, f"{x}[{j}]", V3).name
     d = _local(kb, ("d", "xij", "delta"), f"{xj} - {xi}", V3)
     guard = rng.choice(("return", "max", "max"))
     if guard == "return":
@@ -517,7 +524,7 @@ def _stretch_spring(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs, e: str, ids: 
             kb.emit("return")
     else:
         length = _local(kb, ("l", "length", "dist"), f"wp.max(wp.length({d}), 1.0e-6)", F32)
-    direction = _local(kb, ("dir", "n", "d_hat"), f"{d} / {length}", V3)
+    direction = _local(kb, ("dir_ij", "n", "d_hat"), f"{d} / {length}", V3)
     laws = ["hooke", "hooke", "log", "strain_limit", "tension_only", "cubic"] + ["modulated"] * (kb.complexity - 1)
     law = rng.choice(laws)
     c = _local(kb, ("c", "stretch", "dl"), f"{length} - {rest}", F32)
@@ -680,7 +687,7 @@ def sph(rng: random.Random, level: int = 3) -> KernelSource:
              "xsph": ("xsph_smoothing", "smooth_velocities", "apply_xsph"),
              "count": ("count_neighbors", "neighbor_counts"),
              "forces": ("compute_forces", "sph_forces", "eval_fluid_forces")}[quantity]
-    kb, ex = _begin(rng, level, "sph", names, groups=("math",))
+    kb, _ = _begin(rng, level, "sph", names)
     knobs = _Knobs(kb)
     grid = kb.raw_param(rng.choice(("grid", "hash_grid", "grid_id")), "wp.uint64")
     x = kb.array_param(rng.choice(("x", "particle_x", "positions")), V3).name
@@ -873,6 +880,7 @@ def _mesh_points(kb: KernelBuilder, knobs: _Knobs, mesh: str, collide: bool) -> 
         if need_cp:
             cp = _local(kb, ("cp", "closest_pt", "x_surf"), f"wp.mesh_eval_position({mesh}, {q}.face, {q}.u, {q}.v)",
                         V3)
+        if need_dist or (need_n and not face_normal):
             delta = _local(kb, ("delta", "d", "offset"), f"{p} - {cp}", V3)
         if need_dist:
             sign = f" * {q}.sign" if signed and (collide or rng.random() < 0.7) else ""
@@ -940,10 +948,10 @@ def _camera_ray(kb: KernelBuilder, knobs: _Knobs, px: str, py: str, width: str, 
     if mount == "transform":
         cam = kb.scalar_param(rng.choice(("camera", "cam_pose", "view")), XFORM).name
         ro = _local(kb, ("ro", "origin"), f"wp.transform_point({cam}, wp.vec3(0.0, 0.0, 0.0))", V3)
-        rd = _local(kb, ("rd", "dir"), f"wp.transform_vector({cam}, {local_dir})", V3)
+        rd = _local(kb, ("rd", "ray_dir"), f"wp.transform_vector({cam}, {local_dir})", V3)
     else:
         ro = knobs.vec3("cam_pos", _vec3_lit(rng, -1.0, 1.0) if rng.random() < 0.3 else "wp.vec3(0.0, 1.0, 5.0)")
-        rd = _local(kb, ("rd", "dir"), local_dir, V3)
+        rd = _local(kb, ("rd", "ray_dir"), local_dir, V3)
         if mount == "quat":
             rot = kb.scalar_param(rng.choice(("cam_rot", "camera_rotation")), QUAT).name
             kb.emit(f"{rd} = wp.quat_rotate({rot}, {rd})")
@@ -1017,7 +1025,7 @@ def _mesh_rays(kb: KernelBuilder, knobs: _Knobs, mesh: str) -> None:
     max_t = knobs.get("max_t", 1.0, 1000.0)
     i = _tid1(kb, "tid", "i", "ray")
     o = _local(kb, ("o", "origin"), f"{origins}[{i}]", V3)
-    d = _local(kb, ("d", "dir"), f"wp.normalize({dirs}[{i}])" if rng.random() < 0.6 else f"{dirs}[{i}]", V3)
+    d = _local(kb, ("d", "ray_dir"), f"wp.normalize({dirs}[{i}])" if rng.random() < 0.6 else f"{dirs}[{i}]", V3)
     q = _name(kb, "query", "hit", "q")
     kb.emit(f"{q} = wp.mesh_query_ray({mesh}, {o}, {d}, {max_t})")
     with kb.block(f"if {q}.result:"):
@@ -1092,8 +1100,9 @@ def _item_test(kb: KernelBuilder, item: str, shape: str, arrays: dict[str, str],
                                      INDENT * 2 + "return False", "return True"]) if rng.random() < 0.6 else ""
     if arrays["overlap"]:
         return f"{arrays['overlap']}({q['lo']}, {q['hi']}, {lo}[{item}], {hi}[{item}])"
-    b_lo = _local(kb, ("b_lo", "item_lo"), f"{lo}[{item}]", V3)
-    b_hi = _local(kb, ("b_hi", "item_hi"), f"{hi}[{item}]", V3)
+    lo_name, hi_name = rng.choice((("b_lo", "b_hi"), ("item_lo", "item_hi")))
+    b_lo = kb.let(lo_name, f"{lo}[{item}]", V3).name
+    b_hi = kb.let(hi_name, f"{hi}[{item}]", V3).name
     return " and ".join(f"{q['lo']}[{k}] <= {b_hi}[{k}] and {b_lo}[{k}] <= {q['hi']}[{k}]" for k in range(3))
 
 
@@ -1104,8 +1113,9 @@ def _bvh_boxes(kb: KernelBuilder, knobs: _Knobs, bvh: str, variant: str) -> None
     if from_points:
         pts = kb.array_param(rng.choice(("points", "x", "query_points", "centers")), V3).name
     else:
-        lower = kb.array_param(rng.choice(("lower", "query_lower", "box_lo")), V3).name
-        upper = kb.array_param(rng.choice(("upper", "query_upper", "box_hi")), V3).name
+        lo_base, hi_base = rng.choice((("lower", "upper"), ("query_lower", "query_upper"), ("box_lo", "box_hi")))
+        lower = kb.array_param(lo_base, V3).name
+        upper = kb.array_param(hi_base, V3).name
     shape = "none"
     if variant == "nearest":
         shape = rng.choice(("sphere", "point"))
@@ -1118,8 +1128,9 @@ def _bvh_boxes(kb: KernelBuilder, knobs: _Knobs, bvh: str, variant: str) -> None
         if shape == "sphere":
             arrays["radii"] = kb.array_param(rng.choice(("item_radii", "radii")), F32).name
     elif shape == "box":
-        arrays["item_lower"] = kb.array_param(rng.choice(("item_lower", "bounds_lo")), V3).name
-        arrays["item_upper"] = kb.array_param(rng.choice(("item_upper", "bounds_hi")), V3).name
+        lo_base, hi_base = rng.choice((("item_lower", "item_upper"), ("bounds_lo", "bounds_hi")))
+        arrays["item_lower"] = kb.array_param(lo_base, V3).name
+        arrays["item_upper"] = kb.array_param(hi_base, V3).name
     if variant == "count":
         counts = kb.array_param(rng.choice(("counts", "num_overlaps", "neighbor_count")), I32).name
     elif variant == "pairs":
@@ -1135,19 +1146,20 @@ def _bvh_boxes(kb: KernelBuilder, knobs: _Knobs, bvh: str, variant: str) -> None
         nearest_d = kb.array_param(rng.choice(("nearest_dist", "closest_dist")), F32).name if _chance(kb, 0.4) else ""
     i = _tid1(kb, "tid", "i")
     q: dict[str, str] = {}
+    lo_name, hi_name = rng.choice((("lo", "hi"), ("lower_i", "upper_i"), ("box_min", "box_max")))
     if from_points:
         q["p"] = _local(kb, ("p", "x_i", "center"), f"{pts}[{i}]", V3)
         q["radius"] = knobs.get(rng.choice(("radius", "query_radius", "search_radius")), 0.01, 1.0)
-        q["lo"] = _local(kb, ("lo", "lower_i", "box_min"), f"{q['p']} - wp.vec3({q['radius']})", V3)
-        q["hi"] = _local(kb, ("hi", "upper_i", "box_max"), f"{q['p']} + wp.vec3({q['radius']})", V3)
+        q["lo"] = kb.let(lo_name, f"{q['p']} - wp.vec3({q['radius']})", V3).name
+        q["hi"] = kb.let(hi_name, f"{q['p']} + wp.vec3({q['radius']})", V3).name
     else:
         if _chance(kb, 0.3):  # inflate the query box by a contact margin
             margin = knobs.get(rng.choice(("margin", "contact_margin")), 0.001, 0.1)
-            q["lo"] = _local(kb, ("lo", "lower_i", "box_min"), f"{lower}[{i}] - wp.vec3({margin})", V3)
-            q["hi"] = _local(kb, ("hi", "upper_i", "box_max"), f"{upper}[{i}] + wp.vec3({margin})", V3)
+            q["lo"] = kb.let(lo_name, f"{lower}[{i}] - wp.vec3({margin})", V3).name
+            q["hi"] = kb.let(hi_name, f"{upper}[{i}] + wp.vec3({margin})", V3).name
         else:
-            q["lo"] = _local(kb, ("lo", "lower_i", "box_min"), f"{lower}[{i}]", V3)
-            q["hi"] = _local(kb, ("hi", "upper_i", "box_max"), f"{upper}[{i}]", V3)
+            q["lo"] = kb.let(lo_name, f"{lower}[{i}]", V3).name
+            q["hi"] = kb.let(hi_name, f"{upper}[{i}]", V3).name
         if shape == "sphere":
             q["p"] = _local(kb, ("center", "c"), f"({q['lo']} + {q['hi']}) * 0.5", V3)
     query = _name(kb, "query", "q")
@@ -1221,8 +1233,9 @@ def _bvh_rays(kb: KernelBuilder, knobs: _Knobs, bvh: str, nearest: bool) -> None
         centers = kb.array_param(rng.choice(("centers", "sphere_centers")), V3).name
         radii = kb.array_param(rng.choice(("radii", "sphere_radii")), F32).name
     elif shape == "box":
-        lo_arr = kb.array_param(rng.choice(("item_lower", "bounds_lo")), V3).name
-        hi_arr = kb.array_param(rng.choice(("item_upper", "bounds_hi")), V3).name
+        lo_base, hi_base = rng.choice((("item_lower", "item_upper"), ("bounds_lo", "bounds_hi")))
+        lo_arr = kb.array_param(lo_base, V3).name
+        hi_arr = kb.array_param(hi_base, V3).name
     if nearest:
         hit_index = kb.array_param(rng.choice(("hit_index", "closest_item")), I32).name
         hit_t = kb.array_param(rng.choice(("hit_t", "t_out")), F32).name if rng.random() < 0.6 else ""
@@ -1230,7 +1243,7 @@ def _bvh_rays(kb: KernelBuilder, knobs: _Knobs, bvh: str, nearest: bool) -> None
         counts = kb.array_param(rng.choice(("hit_counts", "num_candidates")), I32).name
     i = _tid1(kb, "tid", "i", "ray")
     o = _local(kb, ("o", "origin"), f"{origins}[{i}]", V3)
-    d = _local(kb, ("d", "dir"), f"wp.normalize({dirs}[{i}])" if shape == "sphere" or rng.random() < 0.5 else
+    d = _local(kb, ("d", "ray_dir"), f"wp.normalize({dirs}[{i}])" if shape == "sphere" or rng.random() < 0.5 else
                f"{dirs}[{i}]", V3)
     intersect = ""
     if shape == "sphere" and rng.random() < 0.6:
@@ -1366,7 +1379,8 @@ def fem(rng: random.Random, level: int = 3) -> KernelSource:
     if variant == "rest":
         _fem_rest(kb, idx, style, x, count)
         return knobs.render()
-    pose = kb.array_param(rng.choice(("Dm_inv", "rest_inv", "tet_poses", "inv_rest")), mat).name
+    pose = kb.array_param(rng.choice(("Dm_inv", "rest_inv", "inv_rest") + (("tet_poses",) if dim == 3 else
+                                                                            ("tri_poses",))), mat).name
     vol_arr = kb.array_param(rng.choice(("rest_volume", "volumes") if dim == 3 else ("rest_area", "areas")),
                              F32).name if rng.random() < 0.6 else ""
     damped = _chance(kb, 0.35)
@@ -1407,8 +1421,8 @@ def fem(rng: random.Random, level: int = 3) -> KernelSource:
                     f"{knobs.get('k_act', 1.0e2, 1.0e4)})")
         if damped:
             vs = [f"{v}[{ids[k]}]" for k in range(n)]
-            dDs = _local(kb, ("dDs", "Ds_dot"), f"wp.matrix_from_cols({', '.join(f'{vs[k]} - {vs[0]}' for k in range(1, n))})",
-                         mat)
+            rates = ", ".join(f"{vs[k]} - {vs[0]}" for k in range(1, n))
+            dDs = _local(kb, ("dDs", "Ds_dot"), f"wp.matrix_from_cols({rates})", mat)
             kb.emit(f"{P} = {P} + ({dDs} * {Dm}) * {k_damp}")
         H = _local(kb, ("H", "H_e"), f"-{vol} * {P} * wp.transpose({Dm})" if rng.random() < 0.5 else
                    f"{P} * wp.transpose({Dm}) * (-{vol})", mat)
@@ -1651,8 +1665,9 @@ def _rigid_impulse(kb: KernelBuilder, knobs: _Knobs) -> None:
     b = _local(kb, ("body_b", "b"), f"{pair}[1]", I32)
     p = _local(kb, ("p", "cp"), f"{points}[{tid}]", V3)
     n = _local(kb, ("n", "normal"), f"{normals}[{tid}]", V3)
-    r_a = _local(kb, ("r_a", "ra"), f"{p} - wp.transform_get_translation({body_q}[{a}])", V3)
-    r_b = _local(kb, ("r_b", "rb"), f"{p} - wp.transform_get_translation({body_q}[{b}])", V3)
+    na, nb = rng.choice((("r_a", "r_b"), ("ra", "rb")))
+    r_a = kb.let(na, f"{p} - wp.transform_get_translation({body_q}[{a}])", V3).name
+    r_b = kb.let(nb, f"{p} - wp.transform_get_translation({body_q}[{b}])", V3).name
     va = _local(kb, ("v_a", "vel_a"), f"wp.velocity_at_point({body_qd}[{a}], {r_a})" if rng.random() < 0.5 else
                 f"wp.spatial_bottom({body_qd}[{a}]) + wp.cross(wp.spatial_top({body_qd}[{a}]), {r_a})", V3)
     vb = _local(kb, ("v_b", "vel_b"), f"wp.velocity_at_point({body_qd}[{b}], {r_b})", V3)
@@ -1757,13 +1772,14 @@ class _Grid:
 
 
 def image_stencil(rng: random.Random, level: int = 3) -> KernelSource:
-    op = rng.choice(["blur", "gaussian", "sobel", "laplacian", "jacobi", "advect", "project", "morph"])
+    # The longer operators (Gaussian weights, Sobel taps, Jacobi, advection) are likelier at high levels.
+    op = rng.choice(["blur", "laplacian", "project", "morph"] * 2 + ["gaussian", "sobel", "jacobi", "advect"] * level)
     names = {"blur": ("box_blur", "blur_image", "smooth_field"), "gaussian": ("gaussian_blur", "blur_gaussian"),
              "sobel": ("sobel_filter", "edge_detect", "image_gradient"),
              "laplacian": ("laplacian", "apply_laplacian", "diffuse"),
              "jacobi": ("jacobi_step", "pressure_jacobi", "solve_poisson_jacobi"),
              "advect": ("advect_semi_lagrangian", "advect_field", "backtrace_sample"),
-             "project": ("subtract_pressure_gradient", "project_velocity", "compute_divergence"),
+             "project": ("subtract_pressure_gradient", "project_velocity", "apply_pressure_gradient"),
              "morph": ("erode", "dilate", "min_filter", "max_filter")}[op]
     kb, _ = _begin(rng, level, "image_stencil", names)
     knobs = _Knobs(kb)
@@ -1800,25 +1816,27 @@ def _neighbours(ndim: int) -> list[tuple[int, ...]]:
     return [tuple(s if b == a else 0 for b in range(ndim)) for a in range(ndim) for s in (-1, 1)]
 
 
-def _window_loop(kb: KernelBuilder, g: _Grid, radius: str, separable: bool) -> contextlib.ExitStack:
-    """Open loops over a (2r+1)^2 window (or a 1-D window along a runtime ``axis``); the stack's
-    ``coords`` attribute holds the sample coordinates and ``offsets`` the loop variables."""
-    stack = contextlib.ExitStack()
+class _Window(NamedTuple):
+    coords: list[str]   # sample coordinates (may leave the grid)
+    offsets: list[str]  # the loop variables (window offsets)
+
+
+@contextlib.contextmanager
+def _window_loop(kb: KernelBuilder, g: _Grid, radius: str, separable: bool) -> Iterator[_Window]:
+    """Loops over a (2r+1)^2 window, or a 1-D window along a runtime ``axis`` (separable pass)."""
     stop = str(int(radius) + 1) if radius.isdigit() else f"{radius} + 1"
     names = kb.rng.choice((("si", "sj"), ("xi", "yj"), ("px", "py")))
     if separable:
         axis = kb.scalar_param("axis", I32).name
-        t = stack.enter_context(kb.for_range("t", f"-{radius}", stop)).name
-        coords = [kb.let(names[0], f"{g.idx[0]} + wp.where({axis} == 0, {t}, 0)", I32).name,
-                  kb.let(names[1], f"{g.idx[1]} + wp.where({axis} == 1, {t}, 0)", I32).name]
-        stack.offsets = [t]  # type: ignore[attr-defined]
-    else:
-        dx = stack.enter_context(kb.for_range("dx", f"-{radius}", stop)).name
-        dy = stack.enter_context(kb.for_range("dy", f"-{radius}", stop)).name
-        coords = [kb.let(names[0], f"{g.idx[0]} + {dx}", I32).name, kb.let(names[1], f"{g.idx[1]} + {dy}", I32).name]
-        stack.offsets = [dx, dy]  # type: ignore[attr-defined]
-    stack.coords = coords  # type: ignore[attr-defined]
-    return stack
+        with kb.for_range("t", f"-{radius}", stop) as t:
+            coords = [kb.let(names[0], f"{g.idx[0]} + wp.where({axis} == 0, {t.name}, 0)", I32).name,
+                      kb.let(names[1], f"{g.idx[1]} + wp.where({axis} == 1, {t.name}, 0)", I32).name]
+            yield _Window(coords, [t.name])
+        return
+    with kb.for_range("dx", f"-{radius}", stop) as dx, kb.for_range("dy", f"-{radius}", stop) as dy:
+        coords = [kb.let(names[0], f"{g.idx[0]} + {dx.name}", I32).name,
+                  kb.let(names[1], f"{g.idx[1]} + {dy.name}", I32).name]
+        yield _Window(coords, [dx.name, dy.name])
 
 
 def _stencil_blur(kb: KernelBuilder, knobs: _Knobs, op: str, ndim: int, policy: str) -> None:
@@ -2018,6 +2036,8 @@ def _stencil_project(kb: KernelBuilder, knobs: _Knobs, op: str, ndim: int, polic
     vel = kb.array_param(rng.choice(("vel", "velocity", "u")), V2, 2).name
     h = knobs.get(rng.choice(("dx", "h", "cell_size")), 0.01, 0.5)
     if rng.random() < 0.5:
+        kb.name = rng.choice(("compute_divergence", "velocity_divergence", "eval_divergence"))
+        kb.taken.add(kb.name)
         div = kb.array_param(rng.choice(("div", "divergence")), F32, 2).name
         g = _grid_setup(kb, vel, 2, policy, f"{div}[{{here}}] = 0.0")
         ux = f"{g.read(vel, (1, 0), 'wp.vec2')}[0] - {g.read(vel, (-1, 0), 'wp.vec2')}[0]"
@@ -2032,6 +2052,855 @@ def _stencil_project(kb: KernelBuilder, knobs: _Knobs, op: str, ndim: int, polic
     kb.emit(f"{vel}[{g.here()}] = {vel}[{g.here()}] - {grad}{scale}")
 
 
+
+# ------------------------------------------------------------------------------- csr_spmv
+def csr_spmv(rng: random.Random, level: int = 3) -> KernelSource:
+    variant = rng.choice(["spmv", "spmv", "spmv_t", "diag", "coo", "norm"] + ["jacobi", "residual", "block"] * (
+        1 + level // 3))
+    names = {"spmv": ("csr_spmv", "spmv_csr", "bsr_mv", "sparse_matvec"),
+             "spmv_t": ("csr_spmv_transpose", "spmv_t", "sparse_matvec_transposed"),
+             "diag": ("extract_diagonal", "csr_get_diag", "inverse_diagonal"),
+             "norm": ("row_norms", "csr_row_scale", "compute_row_norms"),
+             "coo": ("coo_spmv", "spmv_coo", "scatter_matvec"),
+             "jacobi": ("jacobi_iteration", "csr_jacobi_step", "weighted_jacobi"),
+             "residual": ("compute_residual", "csr_residual", "residual_norm"),
+             "block": ("bsr_spmv_3x3", "block_spmv", "csr_spmv_vec3")}[variant]
+    kb, _ = _begin(rng, level, "csr_spmv", names)
+    knobs = _Knobs(kb, rng.choice(("arg", "arg", "const", "mixed")))
+    if variant == "coo":
+        _coo_spmv(kb, knobs)
+        return knobs.render()
+    offsets = kb.array_param(rng.choice(("row_offsets", "indptr", "A_offsets", "offsets")), I32).name
+    cols = kb.array_param(rng.choice(("col_indices", "columns", "A_columns", "indices")), I32).name
+    block = variant == "block"
+    vt, xt = (M33, V3) if block else (F32, F32)
+    vals = kb.array_param(rng.choice(("values", "A_values", "data")), vt).name
+    x = kb.array_param(rng.choice(("x", "vec", "x_in")), xt).name if variant not in ("diag", "norm") else ""
+    b = kb.array_param(rng.choice(("b", "rhs")), F32).name if variant in ("jacobi", "residual") else ""
+    if variant == "diag":
+        out = kb.array_param(rng.choice(("diag", "inv_diag", "d")), F32).name
+    elif variant == "norm":
+        out = kb.array_param(rng.choice(("row_norm", "row_scale")), F32).name
+    elif variant == "jacobi":
+        out = kb.array_param(rng.choice(("x_new", "x_out")), F32).name
+    elif variant == "residual":
+        out = kb.array_param(rng.choice(("r", "residual")), F32).name
+    else:
+        out = kb.array_param(rng.choice(("y", "out", "y_out")), xt).name
+    scaled = variant in ("spmv", "block", "spmv_t") and _chance(kb, 0.5)
+    alpha = knobs.get("alpha", 0.5, 2.0) if scaled else ""
+    beta = knobs.get("beta", 0.0, 1.0) if scaled and variant != "spmv_t" and rng.random() < 0.7 else ""
+    count = f"{offsets}.shape[0] - 1"
+    with _elements(kb, ("tid", "row", "i"), count) as row:
+        bounds = rng.choice((("start", "end"), ("row_start", "row_end"), ("beg", "end")))
+        start = kb.let(bounds[0], f"{offsets}[{row}]", I32).name
+        end = kb.let(bounds[1], f"{offsets}[{row} + 1]", I32).name
+        if variant == "spmv_t":  # row i of A scatters into y along its columns: y += A^T x
+            xr = _local(kb, ("xr", "x_row", "xi"), f"{x}[{row}]" if not alpha else f"{alpha} * {x}[{row}]", F32)
+            with kb.for_range("k", start, end) as k:
+                kb.emit(f"wp.atomic_add({out}, {cols}[{k.name}], {vals}[{k.name}] * {xr})")
+        else:
+            _csr_row_body(kb, knobs, variant, row, start, end, cols, vals, x, b, out, alpha, beta, xt)
+    return knobs.render()
+
+
+def _csr_row_body(kb: KernelBuilder, knobs: _Knobs, variant: str, row: str, start: str, end: str,
+                  cols: str, vals: str, x: str, b: str, out: str, alpha: str, beta: str, xt: str) -> None:
+    rng = kb.rng
+    if variant == "norm":
+        acc = _acc(kb, ("acc", "norm", "s"), F32)
+        kind = rng.choice(("l1", "l2", "linf"))
+        with kb.for_range("k", start, end) as k:
+            a = f"{vals}[{k.name}]"
+            kb.emit({"l1": f"{acc} += wp.abs({a})", "l2": f"{acc} += {a} * {a}",
+                     "linf": f"{acc} = wp.max({acc}, wp.abs({a}))"}[kind])
+        value = f"wp.sqrt({acc})" if kind == "l2" else acc
+        if rng.random() < 0.4:  # store the row scaling factor instead of the norm
+            value = f"1.0 / wp.max({value}, 1.0e-12)"
+        kb.emit(f"{out}[{row}] = {value}")
+        return
+    if variant == "diag":
+        d = _acc(kb, ("d", "diag_val", "a_ii"), F32)
+        with kb.for_range("k", start, end) as k:
+            with kb.block(f"if {cols}[{k.name}] == {row}:"):
+                kb.emit(f"{d} = {vals}[{k.name}]")
+                kb.emit("break")
+        if rng.random() < 0.6:  # inverse diagonal for a Jacobi preconditioner, guarding empty rows
+            kb.emit(f"{out}[{row}] = wp.where(wp.abs({d}) > 1.0e-12, 1.0 / {d}, 0.0)" if rng.random() < 0.5 else
+                    f"{out}[{row}] = 1.0 / wp.max({d}, 1.0e-12)")
+        else:
+            kb.emit(f"{out}[{row}] = {d}")
+        return
+    acc = _acc(kb, ("acc", "row_sum", "dot", "s"), xt, f"{xt}(0.0)" if xt != F32 else "")
+    diag = _acc(kb, ("diag", "a_ii", "d"), F32) if variant == "jacobi" else ""
+    loop = rng.choice(("for", "for", "while"))
+    k = ""
+    if loop == "for":
+        ctx = kb.for_range("k", start, end)
+    else:
+        k = kb.let(rng.choice(("k", "idx", "nz")), start, I32).name
+        ctx = kb.block(f"while {k} < {end}:")
+    with ctx as loop_var:
+        if loop == "for":
+            k = loop_var.name
+        col = _local(kb, ("col", "j", "c"), f"{cols}[{k}]", I32) if rng.random() < 0.6 or diag else f"{cols}[{k}]"
+        if diag:
+            with kb.block(f"if {col} == {row}:"):
+                kb.emit(f"{diag} = {vals}[{k}]")
+            with kb.block("else:"):
+                kb.emit(f"{acc} += {vals}[{k}] * {x}[{col}]")
+        else:
+            kb.emit(f"{acc} += {vals}[{k}] * {x}[{col}]")
+        if loop == "while":
+            kb.emit(f"{k} += 1")
+    if variant == "jacobi":
+        new = _local(kb, ("x_jac", "xi_new"), f"({b}[{row}] - {acc}) / {diag}", F32)
+        if _chance(kb, 0.4):
+            omega = knobs.get("omega", 0.5, 1.0)
+            kb.emit(f"{out}[{row}] = (1.0 - {omega}) * {x}[{row}] + {omega} * {new}")
+        else:
+            kb.emit(f"{out}[{row}] = {new}")
+        return
+    if variant == "residual":
+        r = _local(kb, ("r_i", "res"), f"{b}[{row}] - {acc}", F32)
+        kb.emit(f"{out}[{row}] = {r}")
+        if _chance(kb, 0.5):  # squared norm for the convergence test
+            norm = kb.array_param(rng.choice(("r_norm_sq", "residual_norm")), F32).name
+            kb.emit(f"wp.atomic_add({norm}, 0, {r} * {r})")
+        return
+    value = f"{alpha} * {acc}" if alpha else acc
+    if _chance(kb, 0.25):  # fused with the dot product x . Ax that conjugate gradients needs next
+        value = _local(kb, ("ax_i", "y_i"), value, xt)
+        pap = kb.array_param(rng.choice(("pAp", "x_dot_Ax", "curvature")), F32).name
+        term = f"wp.dot({x}[{row}], {value})" if xt != F32 else f"{x}[{row}] * {value}"
+        kb.emit(f"wp.atomic_add({pap}, 0, {term})")
+    if beta:
+        kb.emit(f"{out}[{row}] = {value} + {beta} * {out}[{row}]")
+    elif alpha and rng.random() < 0.3:
+        kb.emit(f"{out}[{row}] += {value}")
+    else:
+        kb.emit(f"{out}[{row}] = {value}")
+
+
+def _coo_spmv(kb: KernelBuilder, knobs: _Knobs) -> None:
+    """One nonzero per thread (COO), accumulated into y with atomics."""
+    rng = kb.rng
+    rows = kb.array_param(rng.choice(("rows", "row_indices", "coo_rows")), I32).name
+    cols = kb.array_param(rng.choice(("cols", "col_indices", "coo_cols")), I32).name
+    vals = kb.array_param(rng.choice(("values", "data")), F32).name
+    x = kb.array_param(rng.choice(("x", "vec")), F32).name
+    y = kb.array_param(rng.choice(("y", "out")), F32).name
+    alpha = knobs.get("alpha", 0.5, 2.0) if _chance(kb, 0.4) else ""
+    transpose = rng.random() < 0.3
+    with _elements(kb, ("tid", "k", "nz"), f"{vals}.shape[0]") as k:
+        r = _local(kb, ("r", "row", "i"), f"{rows}[{k}]", I32)
+        c = _local(kb, ("c", "col", "j"), f"{cols}[{k}]", I32)
+        if transpose:
+            r, c = c, r
+        v = f"{vals}[{k}] * {x}[{c}]"
+        kb.emit(f"wp.atomic_add({y}, {r}, {alpha + ' * ' if alpha else ''}{v})")
+
+
+
+# ------------------------------------------------------------------------------- graph_relax
+def _edge_ends(kb: KernelBuilder, e: str) -> tuple[str, str]:
+    """Declare the edge list (separate arrays or ``wp.vec2i``) and load edge ``e``'s ends."""
+    rng = kb.rng
+    names = rng.choice((("u", "v"), ("src", "dst"), ("a", "b")))
+    if rng.random() < 0.5:
+        edges = kb.array_param(rng.choice(("edges", "edge_list")), "wp.vec2i").name
+        ends = _local(kb, ("edge", "ends"), f"{edges}[{e}]", "wp.vec2i")
+        return kb.let(names[0], f"{ends}[0]", I32).name, kb.let(names[1], f"{ends}[1]", I32).name
+    heads = kb.array_param(rng.choice(("edge_src", "sources", "heads")), I32).name
+    tails = kb.array_param(rng.choice(("edge_dst", "targets", "tails")), I32).name
+    return kb.let(names[0], f"{heads}[{e}]", I32).name, kb.let(names[1], f"{tails}[{e}]", I32).name
+
+
+def graph_relax(rng: random.Random, level: int = 3) -> KernelSource:
+    variant = rng.choice(["bellman_ford", "bellman_ford", "bfs", "labels", "pagerank_push", "pagerank_pull",
+                          "jacobi", "smooth"])
+    names = {"bellman_ford": ("relax_edges", "bellman_ford_step", "sssp_relax"),
+             "bfs": ("bfs_expand", "bfs_level_step", "expand_frontier"),
+             "labels": ("propagate_labels", "connected_components_step", "min_label_hook"),
+             "pagerank_push": ("pagerank_push", "push_rank", "scatter_rank"),
+             "pagerank_pull": ("pagerank_pull", "gather_rank", "pagerank_step"),
+             "jacobi": ("graph_jacobi", "laplacian_jacobi_step", "solve_graph_laplacian"),
+             "smooth": ("laplacian_smooth", "smooth_vertices", "umbrella_smoothing")}[variant]
+    kb, _ = _begin(rng, level, "graph_relax", names)
+    knobs = _Knobs(kb, rng.choice(("arg", "arg", "const", "mixed")))
+    {"bellman_ford": _graph_bellman_ford, "bfs": _graph_bfs, "labels": _graph_labels,
+     "pagerank_push": _graph_pagerank, "pagerank_pull": _graph_pagerank, "jacobi": _graph_jacobi,
+     "smooth": _graph_jacobi}[variant](kb, knobs, variant)
+    return knobs.render()
+
+
+def _graph_bellman_ford(kb: KernelBuilder, knobs: _Knobs, variant: str) -> None:
+    """One relaxation sweep over all edges: dist[v] = min(dist[v], dist[u] + w(u, v))."""
+    rng = kb.rng
+    hops = rng.random() < 0.3  # unweighted: integer hop counts
+    t = I32 if hops else F32
+    dist = kb.array_param(rng.choice(("hops", "level") if hops else ("dist", "distance", "d")), t).name
+    weights = kb.array_param(rng.choice(("weights", "edge_weight", "w")), F32).name if not hops else ""
+    changed = kb.array_param(rng.choice(("changed", "updated", "flag")), I32).name if _chance(kb, 0.5) else ""
+    pred = kb.array_param(rng.choice(("pred", "parent")), I32).name if _chance(kb, 0.25) else ""
+    undirected = _chance(kb, 0.3)
+    e = _tid1(kb, "tid", "e", "edge_id")
+    u, v = _edge_ends(kb, e)
+    inf = knobs.get("inf_dist", 1.0e30, 1.0e30) if not hops else knobs.get("unreached", 1000000, 1000000, I32)
+    directions = [(u, v), (v, u)] if undirected else [(u, v)]
+    w = ""
+    if weights:
+        w = _local(kb, ("w", "cost", "len_e"), f"{weights}[{e}]", F32)
+    for a, b in directions:
+        da = kb.let(f"d_{a}", f"{dist}[{a}]", t).name
+        with kb.block(f"if {da} < {inf}:"):
+            cand = _local(kb, ("cand", "nd", "new_dist"), f"{da} + {w}" if w else f"{da} + 1", t)
+            if changed or pred:
+                old = _local(kb, ("old", "prev"), f"wp.atomic_min({dist}, {b}, {cand})", t)
+                with kb.block(f"if {cand} < {old}:"):
+                    if changed:
+                        kb.emit(f"{changed}[0] = 1")
+                    if pred:  # racy but converges: the last writer wins among equal improvements
+                        kb.emit(f"{pred}[{b}] = {a}")
+            else:
+                kb.emit(f"wp.atomic_min({dist}, {b}, {cand})")
+
+
+def _graph_csr(kb: KernelBuilder) -> tuple[str, str]:
+    rng = kb.rng
+    offsets = kb.array_param(rng.choice(("offsets", "adj_offsets", "row_ptr")), I32).name
+    adj = kb.array_param(rng.choice(("neighbors", "adj", "col_idx")), I32).name
+    return offsets, adj
+
+
+def _graph_bfs(kb: KernelBuilder, knobs: _Knobs, variant: str) -> None:
+    """Level-synchronous BFS: nodes on the current level claim their unvisited neighbours."""
+    rng = kb.rng
+    offsets, adj = _graph_csr(kb)
+    levels = kb.array_param(rng.choice(("levels", "depth", "bfs_level")), I32).name
+    current = kb.scalar_param(rng.choice(("current_level", "level", "iteration")), I32).name
+    changed = kb.array_param(rng.choice(("changed", "frontier_size", "num_added")), I32).name
+    parents = kb.array_param(rng.choice(("parents", "pred")), I32).name if _chance(kb, 0.3) else ""
+    v = _tid1(kb, "tid", "v", "node")
+    with kb.block(f"if {levels}[{v}] != {current}:"):
+        kb.emit("return")
+    with kb.for_range("k", f"{offsets}[{v}]", f"{offsets}[{v} + 1]") as k:
+        nbr = _local(kb, ("u", "nbr", "w"), f"{adj}[{k.name}]", I32)
+        cas = rng.random() < 0.5
+        if cas:  # compare-and-swap claims each node exactly once
+            prev = _local(kb, ("prev", "old"), f"wp.atomic_cas({levels}, {nbr}, -1, {current} + 1)", I32)
+            cond = f"{prev} == -1"
+        else:  # benign race: several parents may write the same level
+            cond = f"{levels}[{nbr}] == -1"
+        with kb.block(f"if {cond}:"):
+            if not cas:
+                kb.emit(f"{levels}[{nbr}] = {current} + 1")
+            if parents:
+                kb.emit(f"{parents}[{nbr}] = {v}")
+            kb.emit(f"wp.atomic_add({changed}, 0, 1)" if rng.random() < 0.6 else f"{changed}[0] = 1")
+
+
+def _graph_labels(kb: KernelBuilder, knobs: _Knobs, variant: str) -> None:
+    """Connected components by min-label propagation (edge hooking or CSR gather), or pointer jumping."""
+    rng = kb.rng
+    style = rng.choice(("edges", "edges", "gather", "jump"))
+    labels = kb.array_param(rng.choice(("labels", "component", "comp_id")), I32).name
+    if style == "jump":
+        tid = _tid1(kb, "tid", "v")
+        parent = _local(kb, ("p", "parent"), f"{labels}[{tid}]", I32)
+        grand = _local(kb, ("gp", "grandparent"), f"{labels}[{parent}]", I32)
+        with kb.block(f"if {grand} != {parent}:"):
+            kb.emit(f"{labels}[{tid}] = {grand}")
+            if _chance(kb, 0.5):
+                changed = kb.array_param(rng.choice(("changed", "flag")), I32).name
+                kb.emit(f"{changed}[0] = 1")
+        return
+    changed = kb.array_param(rng.choice(("changed", "flag", "num_changes")), I32).name if _chance(kb, 0.6) else ""
+    if style == "edges":
+        e = _tid1(kb, "tid", "e")
+        u, v = _edge_ends(kb, e)
+        prefix = rng.choice(("l", "label_", "c"))
+        lu = kb.let(f"{prefix}{u}", f"{labels}[{u}]", I32).name
+        lv = kb.let(f"{prefix}{v}", f"{labels}[{v}]", I32).name
+        for la, b, lb, kw in ((lu, v, lv, "if"), (lv, u, lu, "elif")):
+            with kb.block(f"{kw} {la} < {lb}:"):
+                kb.emit(f"wp.atomic_min({labels}, {b}, {la})")
+                if changed:
+                    kb.emit(f"{changed}[0] = 1")
+        return
+    offsets, adj = _graph_csr(kb)
+    out = kb.array_param(rng.choice(("labels_out", "new_labels")), I32).name
+    v = _tid1(kb, "tid", "v", "node")
+    m = _local(kb, ("m", "best", "min_label"), f"{labels}[{v}]", I32)
+    with kb.for_range("k", f"{offsets}[{v}]", f"{offsets}[{v} + 1]") as k:
+        kb.emit(f"{m} = wp.min({m}, {labels}[{adj}[{k.name}]])")
+    kb.emit(f"{out}[{v}] = {m}")
+    if changed:
+        with kb.block(f"if {m} != {labels}[{v}]:"):
+            kb.emit(f"{changed}[0] = 1")
+
+
+def _graph_pagerank(kb: KernelBuilder, knobs: _Knobs, variant: str) -> None:
+    rng = kb.rng
+    offsets, adj = _graph_csr(kb)
+    rank = kb.array_param(rng.choice(("rank", "pr", "rank_old")), F32).name
+    new_rank = kb.array_param(rng.choice(("new_rank", "rank_next", "pr_out")), F32).name
+    damping = knobs.get("damping", 0.8, 0.9)
+    v = _tid1(kb, "tid", "v", "node")
+
+    def teleport() -> str:
+        n = kb.scalar_param(rng.choice(("num_nodes", "n")), I32).name
+        return f"(1.0 - {damping}) / float({n})"
+
+    if variant == "pagerank_push":
+        deg = _local(kb, ("deg", "out_degree"), f"{offsets}[{v} + 1] - {offsets}[{v}]", I32)
+        if rng.random() < 0.5:  # otherwise the host initializes new_rank with the teleport term
+            kb.emit(f"wp.atomic_add({new_rank}, {v}, {teleport()})")
+        dangling = kb.array_param(rng.choice(("dangling", "dangling_mass")), F32).name if _chance(kb, 0.4) else ""
+        with kb.block(f"if {deg} == 0:"):
+            if dangling:  # rank of sinks is redistributed uniformly by the host
+                kb.emit(f"wp.atomic_add({dangling}, 0, {damping} * {rank}[{v}])")
+            kb.emit("return")
+        share = _local(kb, ("share", "contrib"), f"{damping} * {rank}[{v}] / float({deg})", F32)
+        with kb.for_range("k", f"{offsets}[{v}]", f"{offsets}[{v} + 1]") as k:
+            kb.emit(f"wp.atomic_add({new_rank}, {adj}[{k.name}], {share})")
+        return
+    out_deg = kb.array_param(rng.choice(("out_degree", "degree")), I32).name
+    acc = _acc(kb, ("acc", "incoming", "s"), F32)
+    with kb.for_range("k", f"{offsets}[{v}]", f"{offsets}[{v} + 1]") as k:
+        u = _local(kb, ("u", "src"), f"{adj}[{k.name}]", I32)
+        kb.emit(f"{acc} += {rank}[{u}] / float(wp.max({out_deg}[{u}], 1))")
+    value = _local(kb, ("r", "new_r"), f"{teleport()} + {damping} * {acc}", F32)
+    kb.emit(f"{new_rank}[{v}] = {value}")
+    if _chance(kb, 0.4):  # L1 change for the convergence test
+        delta = kb.array_param(rng.choice(("delta", "diff")), F32).name
+        kb.emit(f"wp.atomic_add({delta}, 0, wp.abs({value} - {rank}[{v}]))")
+
+
+def _graph_jacobi(kb: KernelBuilder, knobs: _Knobs, variant: str) -> None:
+    """Weighted graph Laplacian: a Jacobi step for (D + reg I - W) x = b, or vertex smoothing."""
+    rng = kb.rng
+    smooth = variant == "smooth"
+    t = V3 if smooth else F32
+    offsets, adj = _graph_csr(kb)
+    weights = kb.array_param(rng.choice(("weights", "edge_w", "cot_weights")), F32).name if rng.random() < 0.6 else ""
+    x = kb.array_param(rng.choice(("x", "positions", "verts") if smooth else ("x", "u", "phi")), t).name
+    b = kb.array_param(rng.choice(("b", "rhs")), F32).name if not smooth else ""
+    out = kb.array_param(rng.choice(("x_out", "x_new", "out")), t).name
+    pinned = kb.array_param(rng.choice(("pinned", "fixed", "boundary")), I32).name if _chance(kb, 0.3) else ""
+    v = _tid1(kb, "tid", "v", "i")
+    if pinned:
+        with kb.block(f"if {pinned}[{v}] != 0:"):
+            kb.emit(f"{out}[{v}] = {x}[{v}]")
+            kb.emit("return")
+    acc = _acc(kb, ("acc", "sum_nb", "s"), t)
+    wsum = _acc(kb, ("wsum", "degree", "w_total"), F32)
+    with kb.for_range("k", f"{offsets}[{v}]", f"{offsets}[{v} + 1]") as k:
+        j = _local(kb, ("j", "nbr", "u"), f"{adj}[{k.name}]", I32)
+        if weights:
+            w = _local(kb, ("w", "wij"), f"{weights}[{k.name}]", F32)
+            kb.emit(f"{acc} += {w} * {x}[{j}]" if smooth or rng.random() < 0.5 else f"{acc} += {x}[{j}] * {w}")
+            kb.emit(f"{wsum} += {w}")
+        else:
+            kb.emit(f"{acc} += {x}[{j}]")
+            kb.emit(f"{wsum} += 1.0")
+    if smooth:
+        lam = knobs.get(rng.choice(("lam", "strength", "alpha")), 0.1, 0.9)
+        with kb.block(f"if {wsum} > 0.0:"):
+            centroid = _local(kb, ("centroid", "avg"), f"{acc} / {wsum}", V3)
+            kb.emit(f"{out}[{v}] = {x}[{v}] + ({centroid} - {x}[{v}]) * {lam}")
+        with kb.block("else:"):
+            kb.emit(f"{out}[{v}] = {x}[{v}]")
+        return
+    reg = knobs.get(rng.choice(("reg", "eps", "mass")), 1.0e-4, 1.0)
+    kb.emit(f"{out}[{v}] = ({b}[{v}] + {acc}) / ({wsum} + {reg})")
+
+
+
+# ------------------------------------------------------------------------------- reduction
+def reduction(rng: random.Random, level: int = 3) -> KernelSource:
+    variant = rng.choice(["sum", "sum", "minmax", "norm", "dot", "argmax", "histogram", "moments", "vec_sum"]
+                         + ["grid_stride", "blocks"] * (1 + level // 2))
+    names = {"sum": ("reduce_sum", "sum_values", "accumulate_total"),
+             "minmax": ("reduce_min_max", "compute_bounds", "find_extrema"),
+             "norm": ("compute_norm", "reduce_norm", "vector_norm"),
+             "dot": ("dot_product", "inner_product", "reduce_dot"),
+             "argmax": ("argmax_index", "find_argmax", "locate_max"), "histogram": ("histogram", "bin_counts"),
+             "moments": ("mean_variance", "compute_moments", "accumulate_stats"),
+             "vec_sum": ("center_of_mass", "sum_vectors", "total_momentum"),
+             "grid_stride": ("reduce_grid_stride", "strided_sum", "sum_grid_stride"),
+             "blocks": ("block_partials", "reduce_blocks", "partial_sums")}[variant]
+    kb, ex = _begin(rng, level, "reduction", names, leaf_prob=0.55)
+    knobs = _Knobs(kb, rng.choice(("arg", "arg", "const")))
+    {"sum": _reduce_sum, "minmax": _reduce_minmax, "norm": _reduce_norm, "dot": _reduce_dot,
+     "argmax": _reduce_argmax, "histogram": _reduce_histogram, "moments": _reduce_moments,
+     "vec_sum": _reduce_vec_sum, "grid_stride": _reduce_grid_stride, "blocks": _reduce_blocks}[variant](kb, ex, knobs)
+    return knobs.render()
+
+
+def _masked(kb: KernelBuilder, i: str) -> contextlib.AbstractContextManager[None]:
+    """Optionally restrict the reduction to active elements."""
+    if not _chance(kb, 0.2):
+        return contextlib.nullcontext()
+    mask = kb.array_param(kb.rng.choice(("mask", "active", "valid")), I32).name
+    return kb.block(f"if {mask}[{i}] != 0:")
+
+
+def _mapped(kb: KernelBuilder, ex: ExprGen, value: str) -> str:
+    """The reduced quantity: the value itself or (sometimes) a synthesized function of it."""
+    if not _chance(kb, 0.25):
+        return value
+    return ex.expr_reading(F32, _depth(kb, 1, 2))
+
+
+def _extra_stats(kb: KernelBuilder, knobs: _Knobs, v: str) -> None:
+    """Fused side reductions of the same value (one pass over memory instead of several)."""
+    rng = kb.rng
+    pool = ["count_pos", "max_abs", "sum_sq", "count_over", "min"]
+    for stat in rng.sample(pool, _count(kb, 0, 1)):
+        if stat == "count_pos":
+            out = kb.array_param(rng.choice(("num_positive", "count_pos")), I32).name
+            with kb.block(f"if {v} > 0.0:"):
+                kb.emit(f"wp.atomic_add({out}, 0, 1)")
+        elif stat == "count_over":
+            out = kb.array_param(rng.choice(("num_over", "outliers")), I32).name
+            with kb.block(f"if wp.abs({v}) > {knobs.get('threshold', 0.5, 10.0)}:"):
+                kb.emit(f"wp.atomic_add({out}, 0, 1)")
+        elif stat == "max_abs":
+            out = kb.array_param(rng.choice(("max_abs", "linf")), F32).name
+            kb.emit(f"wp.atomic_max({out}, 0, wp.abs({v}))")
+        elif stat == "sum_sq":
+            out = kb.array_param(rng.choice(("sum_sq", "energy")), F32).name
+            kb.emit(f"wp.atomic_add({out}, 0, {v} * {v})")
+        else:
+            out = kb.array_param(rng.choice(("min_value", "lowest")), F32).name
+            kb.emit(f"wp.atomic_min({out}, 0, {v})")
+
+
+def _reduce_sum(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("values", "x", "data", "src")), F32).name
+    total = kb.array_param(rng.choice(("total", "result", "sum_out")), F32).name
+    i = _tid1(kb, "tid", "i")
+    with _masked(kb, i):
+        v = _local(kb, ("v", "x_i", "val"), f"{src}[{i}]", F32)
+        slot = "0" if rng.random() < 0.7 else f"{i} % {total}.shape[0]"  # spread contention over slots
+        kb.emit(f"wp.atomic_add({total}, {slot}, {_mapped(kb, ex, v)})")
+        _extra_stats(kb, knobs, v)
+
+
+def _reduce_minmax(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    rng = kb.rng
+    vec = rng.random() < 0.3  # bounding box of points
+    t = V3 if vec else F32
+    src = kb.array_param(rng.choice(("points", "x") if vec else ("values", "x", "data")), t).name
+    if rng.random() < 0.5:
+        lo = kb.array_param(rng.choice(("lower", "min_out", "lo")), t).name
+        hi = kb.array_param(rng.choice(("upper", "max_out", "hi")), t).name
+        slots = (f"{lo}, 0", f"{hi}, 0")
+    else:
+        bounds = kb.array_param(rng.choice(("bounds", "extrema")), t).name
+        slots = (f"{bounds}, 0", f"{bounds}, 1")
+    which = rng.choice(("both", "both", "min", "max"))
+    i = _tid1(kb, "tid", "i")
+    with _masked(kb, i):
+        v = _local(kb, ("v", "p", "val"), f"{src}[{i}]", t)
+        if vec:
+            if which in ("both", "min"):
+                kb.emit(f"wp.atomic_min({slots[0]}, {v})")
+            if which in ("both", "max"):
+                kb.emit(f"wp.atomic_max({slots[1]}, {v})")
+            return
+        value = _mapped(kb, ex, v)
+        if which in ("both", "min"):
+            kb.emit(f"wp.atomic_min({slots[0]}, {value})")
+        if which in ("both", "max"):
+            kb.emit(f"wp.atomic_max({slots[1]}, {value})")
+        _extra_stats(kb, knobs, v)
+
+
+def _reduce_norm(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    rng = kb.rng
+    vec = rng.random() < 0.35
+    src = kb.array_param(rng.choice(("x", "residual", "values")), V3 if vec else F32).name
+    out = kb.array_param(rng.choice(("norm", "result", "norm_sq")), F32).name
+    kind = rng.choice(("l2", "l2", "l1", "linf"))
+    i = _tid1(kb, "tid", "i")
+    with _masked(kb, i):
+        v = _local(kb, ("v", "r", "x_i"), f"{src}[{i}]", V3 if vec else F32)
+        if rng.random() < 0.3:  # weighted norm (e.g. by lumped mass)
+            w = kb.array_param(rng.choice(("weights", "mass")), F32).name
+            weight = f"{w}[{i}] * "
+        else:
+            weight = ""
+        if kind == "l2":
+            term = f"wp.dot({v}, {v})" if vec else f"{v} * {v}"
+            kb.emit(f"wp.atomic_add({out}, 0, {weight}{term})")
+        elif kind == "l1":
+            term = f"wp.norm_l1({v})" if vec else f"wp.abs({v})"
+            kb.emit(f"wp.atomic_add({out}, 0, {weight}{term})")
+        else:
+            term = f"wp.length({v})" if vec else f"wp.abs({v})"
+            kb.emit(f"wp.atomic_max({out}, 0, {weight}{term})")
+
+
+def _reduce_dot(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    rng = kb.rng
+    vec = rng.random() < 0.35
+    t = V3 if vec else F32
+    a = kb.array_param(rng.choice(("a", "x", "r")), t).name
+    b = kb.array_param(rng.choice(("b", "y", "z", "p")), t).name
+    out = kb.array_param(rng.choice(("result", "dot", "out")), F32).name
+    i = _tid1(kb, "tid", "i")
+    prod = f"wp.dot({a}[{i}], {b}[{i}])" if vec else f"{a}[{i}] * {b}[{i}]"
+    if rng.random() < 0.3:  # several dot products at once (as CG needs r.r and p.Ap)
+        kb.emit(f"wp.atomic_add({out}, 0, {prod})")
+        sq = f"wp.dot({a}[{i}], {a}[{i}])" if vec else f"{a}[{i}] * {a}[{i}]"
+        kb.emit(f"wp.atomic_add({out}, 1, {sq})")
+    else:
+        with _masked(kb, i):
+            if _chance(kb, 0.3):
+                p = _local(kb, ("prod", "ab"), prod, F32)
+                kb.emit(f"wp.atomic_add({out}, 0, {p})")
+                _extra_stats(kb, knobs, p)
+            else:
+                kb.emit(f"wp.atomic_add({out}, 0, {prod})")
+
+
+def _reduce_argmax(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    """Second pass of argmax/argmin: the lowest index whose value equals the reduced extreme."""
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("values", "scores", "x")), F32).name
+    best = kb.array_param(rng.choice(("max_value", "best", "extreme")), F32).name
+    index = kb.array_param(rng.choice(("argmax", "best_index", "index_out")), I32).name
+    i = _tid1(kb, "tid", "i")
+    v = _local(kb, ("v", "val", "s"), f"{src}[{i}]", F32)
+    if rng.random() < 0.5:
+        with kb.block(f"if {v} == {best}[0]:"):
+            kb.emit(f"wp.atomic_min({index}, 0, {i})")
+    else:  # with a tolerance, for values recomputed in a different order
+        tol = knobs.get("tol", 1.0e-6, 1.0e-3)
+        with kb.block(f"if wp.abs({v} - {best}[0]) <= {tol}:"):
+            kb.emit(f"wp.atomic_min({index}, 0, {i})")
+
+
+def _reduce_histogram(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("values", "samples", "x")), F32).name
+    weighted = rng.random() < 0.3  # float bins accumulate a weight per sample instead of a count
+    hist = kb.array_param(rng.choice(("hist", "bins", "counts")), F32 if weighted else I32).name
+    weights = kb.array_param(rng.choice(("weights", "w")), F32).name if weighted and rng.random() < 0.7 else ""
+    lo = knobs.get(rng.choice(("lo", "min_value", "range_min")), -1.0, 0.0)
+    hi = knobs.get(rng.choice(("hi", "max_value", "range_max")), 1.0, 10.0)
+    i = _tid1(kb, "tid", "i")
+    v = _local(kb, ("v", "x_i", "s"), f"{src}[{i}]", F32)
+    nbins = _local(kb, ("nbins", "num_bins"), f"{hist}.shape[0]", I32)
+    t = _local(kb, ("t", "u", "frac"), f"({v} - {lo}) / ({hi} - {lo})", F32)
+    if rng.random() < 0.5:  # out-of-range samples are dropped
+        with kb.block(f"if {t} < 0.0 or {t} >= 1.0:"):
+            kb.emit("return")
+        b = _local(kb, ("b", "bin_idx", "bucket"), f"int({t} * float({nbins}))", I32)
+    else:  # out-of-range samples go to the end bins
+        b = _local(kb, ("b", "bin_idx", "bucket"), f"wp.clamp(int({t} * float({nbins})), 0, {nbins} - 1)", I32)
+    kb.emit(f"wp.atomic_add({hist}, {b}, {(weights + '[' + i + ']') if weights else '1.0' if weighted else '1'})")
+
+
+def _reduce_moments(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    """Sum, sum of squares (and count) in one pass, for mean and variance on the host."""
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("values", "x", "samples")), F32).name
+    packed = rng.random() < 0.5
+    if packed:
+        stats = kb.array_param(rng.choice(("stats", "moments")), F32).name
+    else:
+        s1 = kb.array_param(rng.choice(("sum_x", "total")), F32).name
+        s2 = kb.array_param(rng.choice(("sum_x2", "total_sq")), F32).name
+    count = kb.array_param(rng.choice(("count", "n_valid")), I32).name if _chance(kb, 0.4) else ""
+    i = _tid1(kb, "tid", "i")
+    v = _local(kb, ("v", "x_i"), f"{src}[{i}]", F32)
+    if rng.random() < 0.3:  # skip NaNs and infinities
+        with kb.block(f"if not wp.isfinite({v}):"):
+            kb.emit("return")
+    if rng.random() < 0.4:  # shift by a reference value for a numerically safer variance
+        shift = knobs.get(rng.choice(("shift", "reference")), -1.0, 1.0)
+        kb.emit(f"{v} = {v} - {shift}")
+    targets = (f"{stats}, 0", f"{stats}, 1") if packed else (f"{s1}, 0", f"{s2}, 0")
+    kb.emit(f"wp.atomic_add({targets[0]}, {v})")
+    kb.emit(f"wp.atomic_add({targets[1]}, {v} * {v})")
+    if count:
+        kb.emit(f"wp.atomic_add({count}, 0, 1)")
+    if packed and _chance(kb, 0.3):  # third and fourth moments for skewness/kurtosis
+        v2 = _local(kb, ("v2", "sq"), f"{v} * {v}", F32)
+        kb.emit(f"wp.atomic_add({stats}, 2, {v2} * {v})")
+        kb.emit(f"wp.atomic_add({stats}, 3, {v2} * {v2})")
+
+
+def _reduce_vec_sum(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    """Mass-weighted vector sums: center of mass, momentum, total force."""
+    rng = kb.rng
+    x = kb.array_param(rng.choice(("x", "positions", "velocities", "forces")), V3).name
+    mass = kb.array_param(rng.choice(("mass", "particle_mass", "weights")), F32).name if rng.random() < 0.7 else ""
+    total = kb.array_param(rng.choice(("total", "com", "momentum")), V3).name
+    total_m = kb.array_param(rng.choice(("total_mass", "mass_sum")), F32).name if mass and _chance(kb, 0.4) else ""
+    i = _tid1(kb, "tid", "i")
+    with _masked(kb, i):
+        if mass:
+            m = _local(kb, ("m", "mi"), f"{mass}[{i}]", F32)
+            kb.emit(f"wp.atomic_add({total}, 0, {x}[{i}] * {m})")
+            if total_m:
+                kb.emit(f"wp.atomic_add({total_m}, 0, {m})")
+        else:
+            kb.emit(f"wp.atomic_add({total}, 0, {x}[{i}])")
+
+
+def _reduce_grid_stride(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    """Each thread folds a strided slice locally, then issues one atomic."""
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("values", "x", "data")), F32).name
+    out = kb.array_param(rng.choice(("total", "result", "partial")), F32).name
+    op = rng.choice(("sum", "sum", "max", "min", "sumsq"))
+    n = f"{src}.shape[0]" if rng.random() < 0.6 else kb.scalar_param(rng.choice(("n", "count")), I32).name
+    stride = kb.scalar_param(rng.choice(("stride", "num_threads")), I32).name
+    tid = _tid1(kb, "tid", "thread", guard=False)
+    init = {"sum": "0.0", "sumsq": "0.0", "max": "-1.0e30", "min": "1.0e30"}[op]
+    acc = _acc(kb, ("acc", "local", "partial_sum"), F32, init)
+    if rng.random() < 0.7:
+        with kb.for_range("i", tid, n, stride) as iv:
+            v = _local(kb, ("v", "x_i"), f"{src}[{iv.name}]", F32)
+            _fold(kb, ex, op, acc, v)
+    else:  # the same loop written with while
+        i = kb.let("i", tid, I32).name
+        with kb.block(f"while {i} < {n}:"):
+            v = _local(kb, ("v", "x_i"), f"{src}[{i}]", F32)
+            _fold(kb, ex, op, acc, v)
+            kb.emit(f"{i} += {stride}")
+    atomic = {"sum": "wp.atomic_add", "sumsq": "wp.atomic_add", "max": "wp.atomic_max", "min": "wp.atomic_min"}[op]
+    slot = "0" if rng.random() < 0.7 else f"{tid}"
+    kb.emit(f"{atomic}({out}, {slot}, {acc})")
+
+
+def _fold(kb: KernelBuilder, ex: ExprGen, op: str, acc: str, v: str) -> None:
+    if op == "sum":
+        kb.emit(f"{acc} += {_mapped(kb, ex, v)}")
+    elif op == "sumsq":
+        kb.emit(f"{acc} += {v} * {v}")
+    else:
+        kb.emit(f"{acc} = wp.{op}({acc}, {v})")
+
+
+def _reduce_blocks(kb: KernelBuilder, ex: ExprGen, knobs: _Knobs) -> None:
+    """Two-level reduction through a 2-D array of partials: fill (block, lane) or fold rows."""
+    rng = kb.rng
+    if rng.random() < 0.5:
+        src = kb.array_param(rng.choice(("values", "x", "data")), F32).name
+        partials = kb.array_param(rng.choice(("partials", "block_sums", "scratch")), F32, 2).name
+        chunk = knobs.get(rng.choice(("chunk", "items_per_thread")), 2, 16, I32)
+        b, lane = (v.name for v in kb.tid(2, rng.choice((("block", "lane"), ("b", "t")))))
+        base = _local(kb, ("base", "first"), f"(({b} * {partials}.shape[1]) + {lane}) * {chunk}", I32)
+        acc = _acc(kb, ("acc", "s", "local_sum"), F32)
+        with kb.for_range("k", chunk) as k:
+            idx = _local(kb, ("idx", "j"), f"{base} + {k.name}", I32)
+            with kb.block(f"if {idx} < {src}.shape[0]:"):
+                kb.emit(f"{acc} += {_mapped(kb, ex, src + '[' + idx + ']')}")
+        kb.emit(f"{partials}[{b}, {lane}] = {acc}")
+        return
+    partials = kb.array_param(rng.choice(("partials", "block_sums")), F32, 2).name
+    out = kb.array_param(rng.choice(("block_totals", "out", "row_sums")), F32).name
+    b = _tid1(kb, "block", "b", "row")
+    op = rng.choice(("sum", "sum", "max"))
+    acc = _acc(kb, ("acc", "s", "total"), F32, "0.0" if op == "sum" else "-1.0e30")
+    with kb.for_range("lane", f"{partials}.shape[1]") as lane:
+        v = f"{partials}[{b}, {lane.name}]"
+        kb.emit(f"{acc} += {v}" if op == "sum" else f"{acc} = wp.max({acc}, {v})")
+    if rng.random() < 0.4:  # and fold the block totals into a grand total
+        grand = kb.array_param(rng.choice(("grand_total", "total")), F32).name
+        kb.emit(f"{'wp.atomic_add' if op == 'sum' else 'wp.atomic_max'}({grand}, 0, {acc})")
+    kb.emit(f"{out}[{b}] = {acc}")
+
+
+
+# ------------------------------------------------------------------------------- scan
+_SCAN_OPS = {"add": ("+", "0"), "max": ("wp.max", "-1.0e30"), "min": ("wp.min", "1.0e30"), "mul": ("*", "1")}
+
+
+def _combine(op: str, a: str, b: str) -> str:
+    sym = _SCAN_OPS[op][0]
+    return f"{sym}({a}, {b})" if sym.startswith("wp.") else f"{a} {sym} {b}"
+
+
+def _identity(op: str, t: str) -> str:
+    ident = _SCAN_OPS[op][1]
+    if t == I32:
+        return {"-1.0e30": "-2147483647", "1.0e30": "2147483647"}.get(ident, ident)
+    return ident if "." in ident else f"{ident}.0"
+
+
+def scan(rng: random.Random, level: int = 3) -> KernelSource:
+    variant = rng.choice(["naive", "naive", "hillis_steele", "segmented", "blocked", "add_offsets", "compact"]
+                         + ["segmented", "blocked", "hillis_steele"] * (level // 2))
+    names = {"naive": ("prefix_sum_naive", "inclusive_scan", "exclusive_scan", "cumulative_sum"),
+             "hillis_steele": ("scan_step", "hillis_steele_step", "scan_pass"),
+             "segmented": ("segmented_scan", "segmented_prefix_sum", "scan_segments"),
+             "blocked": ("scan_blocks", "block_scan", "scan_rows"),
+             "add_offsets": ("add_block_offsets", "uniform_add", "propagate_block_sums"),
+             "compact": ("compact", "stream_compaction", "scatter_selected")}[variant]
+    kb, _ = _begin(rng, level, "scan", names)
+    knobs = _Knobs(kb, rng.choice(("arg", "arg", "const")))
+    t = I32 if rng.random() < 0.35 else F32
+    op = rng.choice(("add", "add", "add", "max", "min", "mul")) if variant in ("naive", "hillis_steele", "blocked") \
+        else "add"
+    {"naive": _scan_naive, "hillis_steele": _scan_step, "segmented": _scan_segmented, "blocked": _scan_blocked,
+     "add_offsets": _scan_add_offsets, "compact": _scan_compact}[variant](kb, knobs, t, op)
+    return knobs.render()
+
+
+def _scan_naive(kb: KernelBuilder, knobs: _Knobs, t: str, op: str) -> None:
+    """Each thread folds its whole prefix: O(n^2) work, the reference the fast scans are checked against."""
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("src", "values", "inp", "x")), t).name
+    out = kb.array_param(rng.choice(("out", "prefix", "result", "scanned")), t).name
+    exclusive = rng.random() < 0.4
+    second = _chance(kb, 0.25)  # scan a second array in the same pass (e.g. counts and sizes)
+    src2 = kb.array_param(rng.choice(("sizes", "weights", "src2")), t).name if second else ""
+    out2 = kb.array_param(rng.choice(("size_offsets", "weight_prefix", "out2")), t).name if second else ""
+    i = _tid1(kb, "tid", "i")
+    acc = _acc(kb, ("acc", "running", "s"), t, _identity(op, t))
+    acc2 = _acc(kb, ("acc2", "running2", "s2"), t, _identity("add", t)) if second else ""
+    stop = i if exclusive else f"{i} + 1"
+    bounds = (stop,) if rng.random() < 0.7 else (f"{i} - 1" if exclusive else i, "-1", "-1")  # or walk down
+    with kb.for_range("j", *bounds) as j:
+        kb.emit(f"{acc} = {_combine(op, acc, f'{src}[{j.name}]')}")
+        if second:
+            kb.emit(f"{acc2} += {src2}[{j.name}]")
+    if second:
+        kb.emit(f"{out2}[{i}] = {acc2}")
+    if _chance(kb, 0.2) and op == "add" and t == F32:  # normalized cumulative distribution
+        total = kb.array_param(rng.choice(("total", "norm")), F32).name
+        kb.emit(f"{out}[{i}] = {acc} / wp.max({total}[0], 1.0e-12)")
+    else:
+        kb.emit(f"{out}[{i}] = {acc}")
+
+
+def _scan_step(kb: KernelBuilder, knobs: _Knobs, t: str, op: str) -> None:
+    """One Hillis-Steele pass: out[i] = src[i] (op) src[i - offset]; the host doubles offset."""
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("src", "x_in", "ping")), t).name
+    out = kb.array_param(rng.choice(("dst", "x_out", "pong")), t).name
+    offset = kb.scalar_param(rng.choice(("offset", "stride", "d")), I32).name
+    i = _tid1(kb, "tid", "i")
+    if rng.random() < 0.5:
+        with kb.block(f"if {i} >= {offset}:"):
+            kb.emit(f"{out}[{i}] = {_combine(op, f'{src}[{i}]', f'{src}[{i} - {offset}]')}")
+        with kb.block("else:"):
+            kb.emit(f"{out}[{i}] = {src}[{i}]")
+    else:
+        v = _local(kb, ("v", "x_i", "val"), f"{src}[{i}]", t)
+        with kb.block(f"if {i} >= {offset}:"):
+            kb.emit(f"{v} = {_combine(op, v, f'{src}[{i} - {offset}]')}")
+        kb.emit(f"{out}[{i}] = {v}")
+    if _chance(kb, 0.25):  # the host stops once no element changes
+        changed = kb.array_param(rng.choice(("changed", "active")), I32).name
+        with kb.block(f"if {i} >= {offset} and {src}[{i} - {offset}] != {_identity(op, t)}:"):
+            kb.emit(f"{changed}[0] = 1")
+
+
+def _scan_segmented(kb: KernelBuilder, knobs: _Knobs, t: str, op: str) -> None:
+    """Segmented inclusive scan; flags mark the first element of each segment."""
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("values", "src", "x")), t).name
+    flags = kb.array_param(rng.choice(("flags", "head_flags", "segment_start")), I32).name
+    out = kb.array_param(rng.choice(("out", "result", "scanned")), t).name
+    i = _tid1(kb, "tid", "i")
+    if rng.random() < 0.5:  # naive: walk back to the segment head
+        acc = _acc(kb, ("acc", "running", "s"), t, f"{src}[{i}]")
+        j = kb.let(rng.choice(("j", "k", "pos")), i, I32).name
+        with kb.block(f"while {j} > 0 and {flags}[{j}] == 0:"):
+            kb.emit(f"{j} -= 1")
+            kb.emit(f"{acc} += {src}[{j}]")
+        kb.emit(f"{out}[{i}] = {acc}")
+        return
+    # one Hillis-Steele pass carrying the flags
+    offset = kb.scalar_param(rng.choice(("offset", "stride")), I32).name
+    flags_out = kb.array_param(rng.choice(("flags_out", "head_flags_out")), I32).name
+    v = _local(kb, ("v", "val"), f"{src}[{i}]", t)
+    f = _local(kb, ("f", "flag"), f"{flags}[{i}]", I32)
+    with kb.block(f"if {i} >= {offset}:"):
+        with kb.block(f"if {f} == 0:"):
+            kb.emit(f"{v} = {v} + {src}[{i} - {offset}]")
+        kb.emit(f"{f} = {f} | {flags}[{i} - {offset}]")
+    kb.emit(f"{out}[{i}] = {v}")
+    kb.emit(f"{flags_out}[{i}] = {f}")
+
+
+def _scan_blocked(kb: KernelBuilder, knobs: _Knobs, t: str, op: str) -> None:
+    """First level of a blocked scan: each thread scans one row of a 2-D array sequentially."""
+    rng = kb.rng
+    data = kb.array_param(rng.choice(("data", "blocks", "tiles")), t, 2).name
+    in_place = rng.random() < 0.5
+    out = data if in_place else kb.array_param(rng.choice(("out", "scanned")), t, 2).name
+    sums = kb.array_param(rng.choice(("block_sums", "totals", "carry")), t).name if rng.random() < 0.7 else ""
+    exclusive = rng.random() < 0.4
+    n = kb.scalar_param(rng.choice(("n", "count", "num_items")), I32).name if _chance(kb, 0.3) else ""
+    b = _tid1(kb, "block", "b", "row")
+    acc = _acc(kb, ("acc", "running", "carry_in"), t, _identity(op, t))
+    with kb.for_range("k", f"{data}.shape[1]") as k:
+        if n:  # the last row may be partly past the end of the flattened input
+            with kb.block(f"if {b} * {data}.shape[1] + {k.name} >= {n}:"):
+                kb.emit("break")
+        v = _local(kb, ("v", "x", "val"), f"{data}[{b}, {k.name}]", t)
+        if exclusive:
+            kb.emit(f"{out}[{b}, {k.name}] = {acc}")
+            kb.emit(f"{acc} = {_combine(op, acc, v)}")
+        else:
+            kb.emit(f"{acc} = {_combine(op, acc, v)}")
+            kb.emit(f"{out}[{b}, {k.name}] = {acc}")
+    if sums:
+        kb.emit(f"{sums}[{b}] = {acc}")
+
+
+def _scan_add_offsets(kb: KernelBuilder, knobs: _Knobs, t: str, op: str) -> None:
+    """Last level of a blocked scan: add each block's scanned offset to its elements."""
+    rng = kb.rng
+    two_d = rng.random() < 0.5
+    data = kb.array_param(rng.choice(("data", "out", "values")), t, 2 if two_d else 1).name
+    offsets = kb.array_param(rng.choice(("block_offsets", "scanned_sums", "carry")), t).name
+    if two_d:
+        b, k = (v.name for v in kb.tid(2, rng.choice((("block", "k"), ("b", "i")))))
+        index = f"{b}, {k}"
+    else:
+        i = _tid1(kb, "tid", "i")
+        block_size = knobs.get(rng.choice(("block_size", "tile")), 64, 1024, I32)
+        b = _local(kb, ("b", "block"), f"{i} // {block_size}", I32)
+        index = i
+    if rng.random() < 0.6:  # block 0 has no carry-in
+        with kb.block(f"if {b} > 0:"):
+            kb.emit(f"{data}[{index}] = {data}[{index}] + {offsets}[{b} - 1]")
+    else:
+        kb.emit(f"{data}[{index}] += {offsets}[{b}]")
+
+
+def _scan_compact(kb: KernelBuilder, knobs: _Knobs, t: str, op: str) -> None:
+    """Stream compaction after an exclusive scan of the keep-flags."""
+    rng = kb.rng
+    src = kb.array_param(rng.choice(("src", "values", "items")), t).name
+    keep = kb.array_param(rng.choice(("keep", "flags", "predicate")), I32).name
+    slots = kb.array_param(rng.choice(("scan", "offsets", "write_index")), I32).name
+    out = kb.array_param(rng.choice(("out", "compacted", "selected")), t).name
+    count = kb.array_param(rng.choice(("count", "num_selected")), I32).name if _chance(kb, 0.4) else ""
+    idx_out = kb.array_param(rng.choice(("indices", "source_index")), I32).name if _chance(kb, 0.3) else ""
+    i = _tid1(kb, "tid", "i")
+    with kb.block(f"if {keep}[{i}] != 0:"):
+        s = _local(kb, ("slot", "dst", "k"), f"{slots}[{i}]", I32)
+        kb.emit(f"{out}[{s}] = {src}[{i}]")
+        if idx_out:
+            kb.emit(f"{idx_out}[{s}] = {i}")
+    if count:  # the last thread knows the total
+        n = f"{keep}.shape[0]"
+        with kb.block(f"if {i} == {n} - 1:"):
+            kb.emit(f"{count}[0] = {slots}[{i}] + {keep}[{i}]")
+
+
 SIM_FAMILIES: dict[str, Callable[[random.Random, int], KernelSource]] = {
-    f.__name__: f for f in (particles, springs, sph, mesh_query, bvh_query, fem, rigid, image_stencil)
+    f.__name__: f for f in (particles, springs, sph, mesh_query, bvh_query, fem, rigid, image_stencil,
+                            csr_spmv, graph_relax, reduction, scan)
 }

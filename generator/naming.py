@@ -12,8 +12,8 @@ NOUNS = ("values", "field", "particles", "forces", "weights", "signal", "grid", 
          "buffer", "positions", "normals", "flux", "mass", "temperature", "lattice", "nodes", "cells")
 FLOAT_LOCALS = ("x", "y", "z", "v", "u", "w", "s", "t", "r", "h", "val", "tmp", "acc", "res", "f", "g",
                 "alpha", "beta", "gain", "phase", "dist", "mag", "term", "delta", "ratio")
-VEC_LOCALS = ("p", "q", "d", "n", "vel", "pos", "dir", "axis", "offset", "force", "normal", "e")
-INT_LOCALS = ("idx", "m", "c", "cnt", "bucket", "lane", "slot", "bin", "cell", "key")
+VEC_LOCALS = ("p", "q", "d", "n", "vel", "pos", "heading", "axis", "offset", "force", "normal", "e")
+INT_LOCALS = ("idx", "m", "c", "cnt", "bucket", "lane", "slot", "bin_id", "cell", "key")
 ARRAY_NAMES = ("a", "b", "c", "src", "dst", "data", "inp", "xs", "ys", "vals", "weights", "field",
                "values", "signal", "grid", "buf", "arr", "coeffs", "lhs", "rhs")
 OUT_NAMES = ("out", "result", "dest", "output", "res", "y_out", "target")

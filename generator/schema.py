@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from .configs import BACKENDS
+from .configs import BACKENDS, VERIFY_LEVELS
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILE = "record.schema.json"
@@ -29,16 +29,31 @@ class Field:
     constraints: dict[str, Any] = field(default_factory=dict)
 
 
+# The JSON inside ``example_io`` (a string field, so every config shares one Features).
+_VALUE = {"$comment": "number, 'nan'/'inf'/'-inf', bool, nested list, or object (struct fields, handles)"}
+EXAMPLE_IO_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["dim", "inputs", "outputs"],
+    "additionalProperties": False,
+    "properties": {
+        "dim": {"oneOf": [{"type": "integer", "minimum": 0},
+                          {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1,
+                           "maxItems": 4}]},
+        "inputs": {"type": "object", "additionalProperties": _VALUE},
+        "outputs": {"type": "object", "minProperties": 1, "additionalProperties": _VALUE},
+    },
+}
+
 _JSON_TYPES = {"string": "string", "int64": "integer", "int32": "integer", "bool": "boolean"}
 
 FIELDS: tuple[Field, ...] = (
     Field("id", "string", "Unique, stable id `{backend}-{seed}-{index}`.",
-          {"pattern": r"^(cpu|cuda)-[0-9]+-[0-9]+$"}),
+          {"pattern": r"^(cpu|cuda|paired)-[0-9]+-[0-9]+$"}),
     Field("kernel_name", "string", "Name of the `@wp.kernel` function in `python_source`.",
           {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}),
     Field("category", "string", "Kernel family the synthesizer drew the kernel from.", {"minLength": 1}),
-    Field("backend", "string", "Warp code generator target: `cpu` (C++) or `cuda` (CUDA C++).",
-          {"enum": list(BACKENDS)}),
+    Field("backend", "string", "`cpu` (IR is C++), `cuda` (CUDA C++) or `paired` (`ir_*` hold the CPU IR and "
+          "`cuda_ir_*` the same kernel's CUDA IR).", {"enum": list(BACKENDS)}),
     Field("python_source", "string",
           "A complete, runnable Python module: `import warp as wp`, any `@wp.func` helpers, the `@wp.kernel`.",
           {"pattern": r"^import warp as wp\n(.|\n)*@wp\.kernel\n"}),
@@ -49,6 +64,29 @@ FIELDS: tuple[Field, ...] = (
     Field("ir_functions", "string",
           "The device functions Warp emits for the `@wp.func` helpers the kernel calls, in Warp's order; "
           "empty when there are none."),
+    Field("ir_backward", "string",
+          "The kernel's adjoint (reverse-mode) function exactly as Warp emits it (`…_cpu_kernel_backward` / "
+          "`…_cuda_kernel_backward`); empty with `backward=False`.",
+          {"pattern": r"^$|_(cpu|cuda)_kernel_backward\("}),
+    Field("cuda_ir_code", "string", "`paired` only: the same kernel's CUDA forward function; else empty.",
+          {"pattern": r"^$|_cuda_kernel_forward\("}),
+    Field("cuda_ir_functions", "string", "`paired` only: the CUDA device functions of its helpers; else empty."),
+    Field("cuda_ir_backward", "string", "`paired` only (with backward): the CUDA adjoint function; else empty.",
+          {"pattern": r"^$|_cuda_kernel_backward\("}),
+    Field("verify", "string", "How far the pair was checked: `codegen` (Warp's code generator), `compile` "
+          "(also compiled by Warp's bundled clang / NVRTC) or `execute` (also launched on CPU).",
+          {"enum": list(VERIFY_LEVELS)}),
+    Field("ptx", "string", "`compile`+, cuda/paired: NVRTC PTX of the forward then backward `.entry` functions, "
+          "labels and depots renumbered; else empty.", {"pattern": r"^$|\.entry \w+_cuda_kernel_forward\("}),
+    Field("ptx_arch", "int32", "The `sm_` arch the PTX was compiled for; 0 when there is no PTX.", {"minimum": 0}),
+    Field("ir_llvm", "string", "`compile`+, cpu/paired: optimized LLVM IR (`define` of the forward function, "
+          "before instruction selection), metadata renumbered; else empty.", {"pattern": r"^$|define "}),
+    Field("asm", "string", "`compile`+, cpu/paired: x86-64 assembly (AT&T, objdump) of the forward function for "
+          "the fixed target `cpu_target`; else empty."),
+    Field("cpu_target", "string", "The fixed CPU the object code targets (never the host's); empty when none."),
+    Field("example_io", "string", "`execute`: JSON of the launch (`dim`), inputs and outputs of one CPU run on "
+          "small deterministic inputs (schema: `EXAMPLE_IO_SCHEMA`); else empty.",
+          {"contentMediaType": "application/json"}),
     Field("structure_hash", "string",
           "sha256 (16 hex) of the source with identifiers and literal values abstracted; decides the split.",
           {"pattern": r"^[0-9a-f]{16}$"}),
@@ -80,6 +118,8 @@ def json_schema() -> dict[str, Any]:
     for f in FIELDS:
         prop: dict[str, Any] = {"type": _JSON_TYPES[f.dtype], "description": f.description}
         prop.update(f.constraints)
+        if f.name == "example_io":
+            prop["contentSchema"] = EXAMPLE_IO_SCHEMA   # an annotation in 2020-12; enforced below
         properties[f.name] = prop
     return {
         "$schema": JSON_SCHEMA_DIALECT,
@@ -113,9 +153,28 @@ def _validator():
     return jsonschema.Draft202012Validator(schema)
 
 
+@functools.lru_cache(maxsize=1)
+def _io_validator():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(EXAMPLE_IO_SCHEMA)
+
+
 def validation_errors(record: dict[str, Any]) -> list[str]:
-    """Every way ``record`` breaks the schema, as one-line messages (empty when valid)."""
-    return [
+    """Every way ``record`` breaks the schema, as one-line messages (empty when valid).
+
+    ``example_io`` is JSON text; JSON Schema only annotates a string's content, so its content
+    schema is enforced here.
+    """
+    errors = [
         f"{'/'.join(map(str, e.absolute_path)) or '<record>'}: {e.message[:200]}"
         for e in _validator().iter_errors(record)
     ]
+    text = record.get("example_io")
+    if isinstance(text, str) and text:
+        try:
+            errors += [f"example_io/{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+                       for e in _io_validator().iter_errors(json.loads(text))]
+        except json.JSONDecodeError as e:
+            errors.append(f"example_io: not JSON ({e.msg})")
+    return errors

@@ -23,7 +23,9 @@ Family = Callable[[random.Random, int], KernelSource]
 # families, and the compositional synthesizer (``composed``).
 FAMILIES: dict[str, dict[str, Family]] = {
     backend: {**seed, **SIM_FAMILIES, "composed": composed}
-    for backend, seed in (("cpu", CPU_FAMILIES), ("cuda", CUDA_FAMILIES))
+    for backend, seed in (("cpu", CPU_FAMILIES), ("cuda", CUDA_FAMILIES),
+                          # paired records: any kernel runs on both targets, so all 20 seed families
+                          ("paired", {**CPU_FAMILIES, **CUDA_FAMILIES}))
 }
 
 

@@ -47,6 +47,7 @@ class KernelIR:
     backward: str
     functions: str          # forward device functions of the @wp.func helpers, Warp's order
     options: str            # JSON of RECORDED_OPTIONS
+    module_text: str        # the whole generated .cpp/.cu of the kernel's one-kernel module
 
 
 @functools.lru_cache(maxsize=1)
@@ -105,8 +106,12 @@ def emit(source: str, kernel_name: str, backend: str) -> KernelIR:
 
     Raises ``KernelRejected`` when Python or Warp refuses the source.
     """
+    return emit_all(source, kernel_name, (backend,))[backend]
+
+
+def emit_all(source: str, kernel_name: str, backends: tuple[str, ...]) -> dict[str, KernelIR]:
+    """Define the kernel once and run Warp's code generator for each backend (paired records)."""
     wp = warp()
-    import warp._src.codegen as cg
     import warp._src.context as ctx
 
     filename = f"<{kernel_name}>"
@@ -119,24 +124,32 @@ def emit(source: str, kernel_name: str, backend: str) -> KernelIR:
         kernel = module.__dict__.get(kernel_name)
         if not isinstance(kernel, ctx.Kernel):
             raise KernelRejected("NoKernel", f"{kernel_name!r} is not a @wp.kernel in the source")
-        wp_module = kernel.module
-        options = wp_module.resolve_options(wp.config, block_dim=BLOCK_DIM[backend])
-        options["output_arch"] = CUDA_ARCH if backend == "cuda" else None
-        try:
-            hasher = ctx.ModuleHasher(wp_module._get_live_kernels(), options)
-            builder = ctx.ModuleBuilder(wp_module, options, hasher, target=backend)
-            text = builder.codegen(backend)
-        except Exception as e:  # Warp raises RuntimeError, WarpCodegen*Error, KeyError, ...
-            raise KernelRejected(type(e).__name__, _first_line(e)) from None
-        mangled = kernel.get_mangled_name()
-        body = text[text.index(cg.codegen_cast_macros) + len(cg.codegen_cast_macros):]
-        forward = extract_function(body, f"{mangled}_{backend}_kernel_forward(")
-        backward = extract_function(body, f"{mangled}_{backend}_kernel_backward(") if options["enable_backward"] else ""
-        recorded = {k: options.get(k) for k in RECORDED_OPTIONS}
-        return KernelIR(mangled, forward, backward, helper_functions(body, module),
-                        json.dumps(recorded, sort_keys=True, default=str))
+        return {backend: _codegen(wp, module, kernel, backend) for backend in backends}
     finally:
         _release(module, filename)
+
+
+def _codegen(wp, module: types.ModuleType, kernel, backend: str) -> KernelIR:
+    import warp._src.codegen as cg
+    import warp._src.context as ctx
+
+    wp_module = kernel.module
+    # The options a launch on this backend compiles with (Warp's Module._compile does the same).
+    options = wp_module.resolve_options(wp.config, block_dim=BLOCK_DIM[backend])
+    options["output_arch"] = CUDA_ARCH if backend == "cuda" else None
+    try:
+        hasher = ctx.ModuleHasher(wp_module._get_live_kernels(), options)
+        builder = ctx.ModuleBuilder(wp_module, options, hasher, target=backend)
+        text = builder.codegen(backend)
+    except Exception as e:  # Warp raises RuntimeError, WarpCodegen*Error, KeyError, ...
+        raise KernelRejected(type(e).__name__, _first_line(e)) from None
+    mangled = kernel.get_mangled_name()
+    body = text[text.index(cg.codegen_cast_macros) + len(cg.codegen_cast_macros):]
+    forward = extract_function(body, f"{mangled}_{backend}_kernel_forward(")
+    backward = extract_function(body, f"{mangled}_{backend}_kernel_backward(") if options["enable_backward"] else ""
+    recorded = {k: options.get(k) for k in RECORDED_OPTIONS}
+    return KernelIR(mangled, forward, backward, helper_functions(body, module),
+                    json.dumps(recorded, sort_keys=True, default=str), text)
 
 
 def _first_line(e: BaseException) -> str:
