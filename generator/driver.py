@@ -131,7 +131,7 @@ def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
     reasons = [""] * len(drafts)
     if options.verify == "codegen" or not drafts:
         return reasons
-    from . import native   # the native toolchains are only loaded when asked for
+    from . import native  # the native toolchains are only loaded when asked for
 
     if "cuda" in options.targets:
         results = native.compile_cuda([(d.irs["cuda"].mangled_name, d.irs["cuda"].module_text) for d in drafts],

@@ -9,7 +9,6 @@ import sys
 from dataclasses import replace
 
 import pytest
-
 from warp_ir_pairs_generator import driver, warp_ir
 from warp_ir_pairs_generator.configs import GenerationOptions
 
@@ -30,7 +29,7 @@ def compiled() -> dict[str, list[dict]]:
 def test_backward_ir_is_recorded_by_default_and_skipped_on_request(tiny_records):
     for backend, records in tiny_records.items():
         for r in records[:10]:
-            name = re.search(r"(\w+)_%s_kernel_forward\(" % backend, r["ir_code"]).group(1)
+            name = re.search(rf"(\w+)_{backend}_kernel_forward\(", r["ir_code"]).group(1)
             assert f"{name}_{backend}_kernel_backward(" in r["ir_backward"]
     options = GenerationOptions.from_config("cuda-tiny", backward=False)
     record = driver.make_record(options, 3)
@@ -110,4 +109,5 @@ def test_a_native_compile_failure_is_counted_and_replaced(monkeypatch):
     assert [r["index"] for r in records] == [0, 1]
     assert all(r["ir_llvm"] for r in records)
     ((category, reason), count), = report.rejected.items()
-    assert count == 1 and reason.startswith("clang: ") and "error" in reason
+    assert count == 1 and category == records[0]["category"]
+    assert reason.startswith("clang: ") and "error" in reason
