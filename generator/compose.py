@@ -47,6 +47,7 @@ STATEMENT_WEIGHTS: dict[str, float] = {
 # Statement budget and maximum block nesting per complexity level.
 BUDGET = {1: (1, 2), 2: (2, 5), 3: (4, 8), 4: (6, 12), 5: (10, 20)}
 MAX_NEST = {1: 1, 2: 2, 3: 2, 4: 3, 5: 4}
+MAX_UNROLLED = 16
 _NUMERIC_KINDS = ("scalar", "vector", "matrix", "quat", "spatial")
 _ATOMIC_TYPES = (F32, "wp.float64", I32, "wp.int64", "wp.uint32", "wp.vec3", "wp.vec2", "wp.vec4")
 
@@ -66,6 +67,7 @@ class _Composer:
         self.outputs: list[Var] = []
         self.tids: list[Var] = []
         self.loops = 0
+        self.unrolled = 1   # product of the trip counts of enclosing constant (unrolled) loops
         self.rng_state: Var | None = None
         self.helper_sigs: list[tuple[str, list[str], str]] = []
         self.budget = rng.randint(*BUDGET[level])
@@ -242,15 +244,17 @@ class _Composer:
         rng, kb = self.rng, self.kb
         r = rng.random()
         ints = [v for v in kb.scope.values(I32) if not v.mutable]
-        arrays = kb.scope.arrays()
-        if r < 0.45 or not (ints or arrays):
+        arrays = [a for a in kb.scope.arrays() if "." not in a.name]
+        # Warp unrolls constant loops of up to 16 trips; nested constant loops multiply the code,
+        # so once the enclosing constant trips reach MAX_UNROLLED, only dynamic bounds are used.
+        if (r < 0.45 or not (ints or arrays)) and self.unrolled * 8 <= MAX_UNROLLED:
             return str(rng.randint(2, 8))
-        if r < 0.7 and arrays:
+        if (r < 0.7 or not ints) and arrays:
             arr = rng.choice(arrays)
-            return f"{arr.name}.shape[{rng.randrange(arr.ndim)}]" if "." not in arr.name else str(rng.randint(2, 6))
+            return f"{arr.name}.shape[{rng.randrange(arr.ndim)}]"
         if ints:
             return f"wp.min({rng.choice(ints).name}, {rng.randint(4, 16)})"
-        return str(rng.randint(2, 8))
+        return str(rng.randint(2, 4))
 
     def _for(self, nest: int) -> int:
         rng, kb = self.rng, self.kb
@@ -258,9 +262,12 @@ class _Composer:
         if rng.random() < 0.15:
             bounds = ["1", bounds[0]] + (["2"] if rng.random() < 0.5 else [])
         inner = max(1, rng.randint(1, 2 + self.level))
+        trips = int(bounds[-1]) if len(bounds) == 1 and bounds[0].isdigit() else 1
         with kb.for_range(rng.choice(("j", "k", "m", "step", "it", "s")), *bounds):
             self.loops += 1
+            self.unrolled *= trips
             self.block(inner, nest + 1)
+            self.unrolled //= trips
             self.loops -= 1
         return inner + 1
 
