@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 INDENT = "    "
+_SIGNED_NAME = re.compile(r"[-+( ]*-[-+( ]*[A-Za-z_][\w.]*[) ]*")
 _IDENT = re.compile(r"(?<![.\w])[A-Za-z_][\w.]*")
 
 
@@ -149,6 +150,8 @@ class KernelBuilder:
             return expr
         if expr.startswith("wp.len(") and expr.count("(") == expr.count(")") and expr.endswith(")"):
             return f"{_short(type_name)}({expr})"   # the length of a vector/matrix is a constant
+        if _SIGNED_NAME.fullmatch(expr):
+            return f"{_short(type_name)}({expr})"   # "-GAIN" of a wp.constant folds to a constant too
         names = self.scope.names()
         if any(tok in names or tok.split(".")[0] in names for tok in _IDENT.findall(expr)):
             return expr

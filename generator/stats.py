@@ -135,6 +135,34 @@ def collect(options: GenerationOptions, num_proc: int = 1, progress: bool = Fals
     return stats
 
 
+def from_release(root: str, config: str | None = None) -> Stats:
+    """Stats of the records in a release folder (all configs, or one), read from its shards."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    from . import export
+
+    manifest = export.read_manifest(root)
+    configs = [config] if config else list(manifest["configs"])
+    stats = Stats()
+    for name in configs:
+        if name not in manifest["configs"]:
+            raise ValueError(f"{root} has no config {name!r}; it has: {', '.join(manifest['configs'])}")
+        entry = manifest["configs"][name]
+        for info in entry["splits"].values():
+            for shard in info["shards"]:
+                table = pq.read_table(Path(root) / shard["path"], columns=list(_SUMMARY_COLUMNS))
+                stats.add(summarize(r) for r in table.to_pylist())
+        for key, n in entry["rejected"].items():
+            category, _, reason = key.partition(": ")
+            stats.report.rejected[(category, reason)] += n
+    return stats
+
+
+_SUMMARY_COLUMNS = ("python_source", "ir_code", "category", "structure_hash", "complexity")
+
+
 def format_report(name: str, figures: dict) -> str:
     """Human-readable stats (the README shows this output)."""
     lines = [f"stats for {name}: {figures['records']} records"]
