@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from warp_ir_pairs_generator import cli, driver, export
 from warp_ir_pairs_generator.configs import GenerationOptions
 
