@@ -274,6 +274,7 @@ class _Composer:
     def _while(self, nest: int) -> int:
         rng, kb, ex = self.rng, self.kb, self.ex
         counter = kb.mutable(rng.choice(("iters", "count", "tries")), "0", I32)
+        counter.mutable = False   # only the increment below may change it: the loop must end
         limit = rng.randint(2, 10)
         cond = f"{counter.name} < {limit}"
         if rng.random() < 0.4:

@@ -111,3 +111,30 @@ def test_a_native_compile_failure_is_counted_and_replaced(monkeypatch):
     ((category, reason), count), = report.rejected.items()
     assert count == 1 and category == records[0]["category"]
     assert reason.startswith("clang: ") and "error" in reason
+
+
+def test_execute_level_records_example_io_and_replaces_a_crashing_kernel(monkeypatch):
+    from warp_ir_pairs_generator import schema, synthesis
+    from warp_ir_pairs_generator.program import KernelSource
+
+    real = synthesis.synthesize
+
+    def crashing_first_draw(options, index, attempt=0):
+        ks = real(options, index, attempt)
+        if index == 1 and attempt == 0:   # an out-of-bounds write far enough to SIGSEGV the sandbox
+            src = ks.python_source + (f"\n\n@wp.kernel\ndef {ks.kernel_name}_x(a: wp.array(dtype=float)):\n"
+                                      "    i = wp.tid()\n    a[i + 100000000] = 1.0\n")
+            src = src.replace(f"def {ks.kernel_name}(", f"def {ks.kernel_name}_orig(").replace(
+                f"def {ks.kernel_name}_x(", f"def {ks.kernel_name}(")
+            return KernelSource(src, ks.kernel_name, ks.category, ks.complexity)
+        return ks
+
+    monkeypatch.setattr(synthesis, "synthesize", crashing_first_draw)
+    records, report = _records("cpu-tiny", 3, verify="execute")
+    assert [r["index"] for r in records] == [0, 1, 2]
+    for r in records:
+        io = json.loads(r["example_io"])
+        assert set(io) == {"dim", "inputs", "outputs"} and io["outputs"]
+        assert not schema.validation_errors(r) and r["ir_llvm"] and r["verify"] == "execute"
+    ((category, reason), count), = report.rejected.items()
+    assert count == 1 and reason.startswith("execute: crash") and category == records[1]["category"]
