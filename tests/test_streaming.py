@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datasets
+from warp_ir_pairs_generator import driver, warp_ir
 
 import warp_ir_pairs  # noqa: F401  (registers the builder)
-from warp_ir_pairs_generator import driver, warp_ir
 
 
 def test_state_dict_resumes_with_exactly_the_following_records(monkeypatch):
