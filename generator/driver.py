@@ -80,9 +80,16 @@ def shards(num_examples: int, shard_size: int = SHARD_SIZE) -> list[tuple[int, i
     return [(s, min(s + shard_size, num_examples)) for s in range(0, num_examples, shard_size)]
 
 
+def _first_draw(options: GenerationOptions, index: int) -> tuple[KernelSource, str, str]:
+    """(kernel, structure hash, split) of the first draw of ``index``; no Warp needed."""
+    ks = synthesis.synthesize(options, index, attempt=0)
+    structure = structure_hash(ks.python_source)
+    return ks, structure, split_of(structure)
+
+
 def split_of_index(options: GenerationOptions, index: int) -> str:
-    """The split record ``index`` belongs to (from its first draw's structure; no Warp needed)."""
-    return split_of(structure_hash(synthesis.synthesize(options, index, attempt=0).python_source))
+    """The split record ``index`` belongs to (from its first draw's structure)."""
+    return _first_draw(options, index)[2]
 
 
 def nonempty_splits(options: GenerationOptions) -> list[str]:
@@ -106,15 +113,20 @@ def input_seed(options: GenerationOptions, index: int) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
 
 
-def _draw(options: GenerationOptions, index: int, target_split: str, report: Report, first: int) -> _Draft:
+def _draw(options: GenerationOptions, index: int, target_split: str, report: Report, first: int,
+          drawn: tuple[KernelSource, str, str] | None = None) -> _Draft:
     """The first draw from ``first`` on whose structure is in ``target_split`` and that Warp accepts.
 
     The split of an index is fixed by its first draw; replacements of another split are skipped
-    before any Warp work, so structure always decides the split.
+    before any Warp work, so structure always decides the split. ``drawn`` is draw 0 when the
+    caller already synthesized it.
     """
     for attempt in range(first, MAX_ATTEMPTS):
-        ks = synthesis.synthesize(options, index, attempt)
-        structure = structure_hash(ks.python_source)
+        if attempt == 0 and drawn is not None:
+            ks, structure, _ = drawn
+        else:
+            ks = synthesis.synthesize(options, index, attempt)
+            structure = structure_hash(ks.python_source)
         if split_of(structure) != target_split:
             continue
         try:
@@ -230,10 +242,10 @@ def iter_shard(options: GenerationOptions, start: int, stop: int, split: str | N
     batch = 1 if options.verify == "codegen" else VERIFY_BATCH
     drafts: list[_Draft] = []
     for index in range(start, stop):
-        target = split_of_index(options, index)
-        if split is not None and target != split:
+        first = _first_draw(options, index)
+        if split is not None and first[2] != split:
             continue
-        drafts.append(_draw(options, index, target, report, 0))
+        drafts.append(_draw(options, index, first[2], report, 0, first))
         if len(drafts) >= batch:
             yield from _finish(options, drafts, report)
             drafts = []

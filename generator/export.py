@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import driver, schema, warp_ir
 from .configs import WARP_VERSION, GenerationOptions
-from .structure import SPLIT_NAMES
+from .structure import SPLIT_NAMES, split_of
 
 PACKAGE = "warp-ir-pairs"
 MANIFEST = "release.json"
@@ -123,7 +123,7 @@ def write_unit(root: Path, options: GenerationOptions, unit: Unit) -> dict:
     report = driver.Report()
     per_split: dict[str, list[dict]] = {s: [] for s in SPLIT_NAMES}
     for record in driver.iter_shard(options, unit.start, unit.stop, None, report):
-        per_split[driver.split_of_index(options, record["index"])].append(record)
+        per_split[split_of(record["structure_hash"])].append(record)   # structure decides the split
     shards = {}
     for split, records in per_split.items():
         path = root / unit.shard_path(split)
