@@ -42,11 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("local", "ray"), default="local",
                    help="where shard units run: here (local) or on the Ray cluster at RAY_ADDRESS")
     p.add_argument("--no-card", action="store_true", help="do not (re)build the card")
+    p.add_argument("--repo-id", default=None, help="Hub repo id the card's loading examples name")
     _add_options(p)
 
     p = sub.add_parser("card", help="(re)build the dataset card and plots of a release folder",
                        description="Rebuild DIR/README.md and DIR/plots/ from the data in DIR.")
     p.add_argument("dir", metavar="DIR")
+    p.add_argument("--repo-id", default=None, help="Hub repo id the card's loading examples name")
 
     p = sub.add_parser("stats", help="corpus statistics of a release folder or a config",
                        description="Report categories, distinct structures, builtins, types, constructs, length "
@@ -112,13 +114,14 @@ def cmd_generate(args: argparse.Namespace) -> None:
         counts = {s: i["num_examples"] for s, i in manifest["configs"][config]["splits"].items()}
         print(f"{config}: {sum(counts.values())} records {counts} -> {args.out}")
     if not args.no_card:
-        _build_card(args.out)
+        _build_card(args.out, args.repo_id)
 
 
-def _build_card(root: str) -> None:
+def _build_card(root: str, repo_id: str | None) -> None:
     from warp_ir_pairs_card.build import build_card
 
-    print(f"card: {build_card(root)}")
+    export.read_manifest(root)   # a clear error for a folder that is not a release
+    print(f"card: {build_card(root, repo_id)}")
 
 
 def cmd_stats(args: argparse.Namespace) -> None:
@@ -167,7 +170,7 @@ def cmd_push(args: argparse.Namespace) -> None:
     print(f"pushed: {url}")
 
 
-COMMANDS = {"generate": cmd_generate, "card": lambda a: _build_card(a.dir), "stats": cmd_stats,
+COMMANDS = {"generate": cmd_generate, "card": lambda a: _build_card(a.dir, a.repo_id), "stats": cmd_stats,
             "show": cmd_show, "verify": cmd_verify, "push": cmd_push}
 
 

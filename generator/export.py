@@ -108,10 +108,7 @@ def unit_complete(root: Path, unit: Unit) -> dict | None:
     try:
         data = json.loads(marker.read_text())
         for shard in data["shards"].values():
-            path = root / shard["path"]
-            if shard["num_examples"] == 0 and not path.exists():
-                continue   # an empty split's shards are removed when the config is finished
-            if sha256_file(path) != shard["sha256"]:
+            if sha256_file(root / shard["path"]) != shard["sha256"]:
                 return None
         return data
     except (OSError, ValueError, KeyError):
@@ -126,6 +123,10 @@ def write_unit(root: Path, options: GenerationOptions, unit: Unit) -> dict:
         per_split[split_of(record["structure_hash"])].append(record)   # structure decides the split
     shards = {}
     for split, records in per_split.items():
+        if not records:
+            # datasets' parquet reader fails on a 0-row file: a unit with no record of a split
+            # writes no shard for it (file numbers are unit numbers, so they may have gaps).
+            continue
         path = root / unit.shard_path(split)
         _write_parquet(path, records)
         shards[split] = {"path": unit.shard_path(split), "num_examples": len(records),
@@ -190,12 +191,8 @@ def generate(config: str, root: str | Path, options: GenerationOptions,
             bar.update(1)
     if bar is not None:
         bar.close()
-    entry = _config_entry(wanted, [markers[u.number] for u in units])
-    # A split with no record at all (tiny counts) is left out: datasets cannot load an empty split.
-    for split in [s for s, info in entry["splits"].items() if info["num_examples"] == 0]:
-        for shard in entry["splits"].pop(split)["shards"]:
-            (root / shard["path"]).unlink(missing_ok=True)
-    manifest["configs"][config] = entry
+    # A split with no record at all (tiny counts) has no shard, so it is absent from the manifest.
+    manifest["configs"][config] = _config_entry(wanted, [markers[u.number] for u in units])
     manifest.update(package_version=package_version(), warp_version=WARP_VERSION)
     _write_json(root / MANIFEST, manifest)
     return manifest

@@ -1,0 +1,108 @@
+"""Throughput against Warp's own cost floor (a script, not a test).
+
+Usage: ``python benchmarks/throughput.py [--num-examples 300] [--backends cpu,cuda]``
+
+For each backend at ``verify=codegen`` with default content (forward, backward and helper IR),
+on the same kernels in one process, it prints:
+
+* the package's pairs/s (``driver.iter_shard``: synthesis, Warp, extraction, validation, records);
+* bare Warp's kernels/s on the same sources: define (exec + linecache) and codegen only, with the
+  same module options, plus the module release a long-running caller needs;
+* their ratio (efficiency, goal >= 0.9);
+* pairs/s with 1 and 2 worker processes over the same indices, and their ratio (goal >= 1.85);
+* peak RSS of this process and of its children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import linecache
+import os
+import platform
+import resource
+import time
+import types
+from concurrent.futures import ProcessPoolExecutor
+
+from warp_ir_pairs_generator import driver, warp_ir
+from warp_ir_pairs_generator.configs import GenerationOptions
+
+_ids = itertools.count()
+
+
+def bare_warp(sources: list[tuple[str, str]], backend: str) -> float:
+    """Seconds for Warp alone to define and codegen each source (what any caller must pay)."""
+    wp = warp_ir.warp()
+    import warp._src.context as ctx
+
+    start = time.perf_counter()
+    for source, name in sources:
+        modname = f"bare_{next(_ids)}"
+        filename = f"<{modname}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        module = types.ModuleType(modname)
+        module.__file__ = filename
+        exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+        kernel = module.__dict__[name]
+        options = kernel.module.resolve_options(wp.config, block_dim=warp_ir.BLOCK_DIM[backend])
+        options["output_arch"] = warp_ir.CUDA_ARCH if backend == "cuda" else None
+        hasher = ctx.ModuleHasher(kernel.module._get_live_kernels(), options)
+        ctx.ModuleBuilder(kernel.module, options, hasher, target=backend).codegen(backend)
+        ctx.user_modules.pop(modname, None)
+        linecache.cache.pop(filename, None)
+    return time.perf_counter() - start
+
+
+def package(options: GenerationOptions, start: int, stop: int) -> tuple[float, list[dict]]:
+    t0 = time.perf_counter()
+    records = list(driver.iter_shard(options, start, stop))
+    return time.perf_counter() - t0, records
+
+
+def _shard(args: tuple[GenerationOptions, int, int]) -> int:
+    options, a, b = args
+    return sum(1 for _ in driver.iter_shard(options, a, b))
+
+
+def parallel(options: GenerationOptions, start: int, stop: int, procs: int) -> float:
+    step = 25
+    jobs = [(options, a, min(a + step, stop)) for a in range(start, stop, step)]
+    t0 = time.perf_counter()
+    if procs == 1:
+        n = sum(map(_shard, jobs))
+    else:
+        with ProcessPoolExecutor(procs) as pool:
+            n = sum(pool.map(_shard, jobs))
+    assert n == stop - start
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--num-examples", type=int, default=300)
+    parser.add_argument("--backends", default="cpu,cuda")
+    args = parser.parse_args()
+    n = args.num_examples
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"warp {warp_ir.warp_version()}; {n} records per measurement (indices 1000..)")
+    warp_ir.warp()
+    for backend in args.backends.split(","):
+        options = GenerationOptions.from_config(f"{backend}-small")
+        package(options, 0, 20)                                  # warm-up
+        _, records = package(options, 1000, 1000 + n)             # the kernels both sides run
+        sources = [(r["python_source"], r["kernel_name"]) for r in records]
+        bare = min(bare_warp(sources, backend) for _ in range(2))
+        ours = min(package(options, 1000, 1000 + n)[0] for _ in range(2))
+        one = parallel(options, 2000, 2000 + n, 1)
+        two = parallel(options, 2000, 2000 + n, 2)
+        print(f"{backend:5} package {n / ours:7.1f} pairs/s | bare Warp {n / bare:7.1f} kernels/s | "
+              f"efficiency {bare / ours:.3f} | num_proc=1 {n / one:7.1f}/s, num_proc=2 {n / two:7.1f}/s, "
+              f"scaling {one / two:.2f}x", flush=True)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS: this process {own:.0f} MiB, largest child {kids:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
