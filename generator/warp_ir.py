@@ -98,6 +98,10 @@ def _release(module: types.ModuleType | None, filename: str) -> None:
     wp_module = ctx.user_modules.pop(module.__name__, None)
     if wp_module is not None:
         wp_module.unload()
+        # Modules we call into (warp.math's @wp.func builtins, ...) keep us in their `dependents`
+        # set, which would keep every kernel, its AST and its adjoint alive (~70 KB a record).
+        # Private API; guarded by tests/test_warp_ir.py::test_released_kernels_are_freed.
+        wp_module._detach_references()
     sys.modules.pop(module.__name__, None)
 
 
@@ -169,17 +173,16 @@ def extract_function(body: str, signature: str) -> str:
     at = body.index(signature)
     start = body.rfind("\n\n", 0, at) + 2   # declarations start after a blank line
     # template<...>/extern "C" lines belong to the declaration; a // file:line comment too.
-    open_brace = body.index("{", at)
     depth = 0
-    for pos in range(open_brace, len(body)):
-        ch = body[pos]
-        depth += ch == "{"
-        depth -= ch == "}"
+    # Visit braces only (a Python loop over every character costs ms on large kernels).
+    for m in _BRACE.finditer(body, body.index("{", at)):
+        depth += 1 if m.group() == "{" else -1
         if depth == 0:
-            return body[start:pos + 1] + "\n"
+            return body[start:m.end()] + "\n"
     raise ValueError(f"unbalanced braces after {signature!r}")
 
 
+_BRACE = re.compile(r"[{}]")
 _HELPER_DECL = re.compile(r"^// <[^>]*>:\d+\n(?:static |CUDA_CALLABLE |inline )*[^\n(]*?\b(\w+)\($", re.MULTILINE)
 
 
