@@ -18,7 +18,9 @@ from pathlib import Path
 
 import datasets
 from datasets.builder import Key
-from warp_ir_pairs_generator import configs, driver, registration, schema
+from warp_ir_pairs_generator import configs, driver, evaluate, registration, schema
+
+__all__ = ["DATASET_NAME", "WarpIRPairs", "WarpIRPairsConfig", "evaluate"]
 
 __version__ = "0.1.0"
 DATASET_NAME = "warp_ir_pairs"

@@ -66,6 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--field", default="ir_code", help="IR field to show (default ir_code; e.g. ptx, asm)")
     _add_options(p)
 
+    p = sub.add_parser("eval", help="score predicted IR: exact match, compiles, behaves",
+                       description="Score PREDICTIONS (JSON lines {\"id\": ..., \"ir_code\": ...}) against the "
+                                   "records of CONFIG with those ids: exact match after normalization, compiles "
+                                   "with Warp's toolchain, behaves like the recorded example_io (needs --verify "
+                                   "execute records). Prints per-category rates per rung.")
+    p.add_argument("predictions", metavar="PREDICTIONS")
+    p.add_argument("--config", required=True, help="the config the predictions were made for, e.g. cpu-small")
+    p.add_argument("--rungs", default="exact,compiles,behaves", help="comma-separated rungs to score")
+    p.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    _add_options(p)
+
     p = sub.add_parser("verify", help="check a release folder against its manifest",
                        description="Check every shard DIR/release.json names: presence, sha256 and row count.")
     p.add_argument("dir", metavar="DIR")
@@ -150,6 +161,39 @@ def cmd_show(args: argparse.Namespace) -> None:
     show.print_pair(record, args.field)
 
 
+def cmd_eval(args: argparse.Namespace) -> None:
+    from . import driver, evaluate
+
+    predictions = evaluate.read_predictions(args.predictions)
+    options = _options(args.config, args)
+    prefix = f"{options.backend}-{options.seed}-"
+    indices = []
+    for pid in predictions:
+        index = pid[len(prefix):] if pid.startswith(prefix) else ""
+        if not index.isdigit() or int(index) >= options.num_examples:
+            raise ValueError(f"prediction id {pid!r} is not a record of {args.config} "
+                             f"(ids look like {prefix}0 .. {prefix}{options.num_examples - 1})")
+        indices.append(int(index))
+    records = [driver.make_record(options, i) for i in sorted(indices)]
+    rungs = [r for r in args.rungs.split(",") if r]
+    unknown = set(rungs) - set(evaluate.RUNGS)
+    if unknown:
+        raise ValueError(f"unknown rung(s) {', '.join(sorted(unknown))}; valid: {', '.join(evaluate.RUNGS)}")
+    result = evaluate.report(evaluate.score(records, predictions, rungs=rungs, workers=args.num_proc))
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return
+    print(f"{result['records']} records of {args.config}")
+    for rung, tally in result["overall"].items():
+        rate = "n/a" if tally["rate"] is None else f"{tally['rate']:.3f}"
+        print(f"  {rung:9} {rate:>6}  ({tally['passed']} passed, {tally['failed']} failed, "
+              f"{tally['not_applicable']} not applicable)")
+    for category, row in sorted(result["per_category"].items()):
+        rates = ", ".join(f"{r} {'n/a' if row[r]['rate'] is None else format(row[r]['rate'], '.2f')}"
+                          for r in evaluate.RUNGS if r in row)
+        print(f"    {category:20} {row['records']:4d}  {rates}")
+
+
 def cmd_verify(args: argparse.Namespace) -> None:
     problems = export.verify(args.dir)
     if problems:
@@ -171,7 +215,7 @@ def cmd_push(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"generate": cmd_generate, "card": lambda a: _build_card(a.dir, a.repo_id), "stats": cmd_stats,
-            "show": cmd_show, "verify": cmd_verify, "push": cmd_push}
+            "show": cmd_show, "verify": cmd_verify, "push": cmd_push, "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:

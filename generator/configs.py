@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-# Code generator targets; a ``paired`` record holds the same kernel's IR for both.
+# Code generator targets; a ``paired`` record holds the same kernel's IR for both; an ``errors``
+# record holds a kernel with a realistic mistake and the diagnostic Warp gives for it.
 TARGETS: tuple[str, ...] = ("cpu", "cuda")
-BACKENDS: tuple[str, ...] = (*TARGETS, "paired")
+BACKENDS: tuple[str, ...] = (*TARGETS, "paired", "errors")
 TIERS: dict[str, int] = {"tiny": 256, "small": 10_000, "medium": 100_000, "large": 1_000_000}
 DEFAULT_TIER = "small"
 DEFAULT_SEED = 42
@@ -92,6 +93,8 @@ class GenerationOptions:
             raise ValueError(f"unknown backend {self.backend!r}; valid backends: {', '.join(BACKENDS)}")
         for key in OVERRIDES:
             check_override(key, getattr(self, key))
+        if self.backend == "errors" and self.verify != "codegen":
+            raise ValueError(f"errors configs hold kernels Warp rejects: verify must be codegen, got {self.verify!r}")
 
     @classmethod
     def from_config(cls, name: str, **overrides: object) -> GenerationOptions:
@@ -106,7 +109,9 @@ class GenerationOptions:
     @property
     def targets(self) -> tuple[str, ...]:
         """The code generator targets a record holds IR for."""
-        return TARGETS if self.backend == "paired" else (self.backend,)
+        if self.backend == "paired":
+            return TARGETS
+        return ("cpu",) if self.backend == "errors" else (self.backend,)   # errors: diagnosed on cpu
 
     def content_options(self) -> dict[str, object]:
         """The options that change a record's content (not how many records there are)."""

@@ -62,6 +62,10 @@ class GenerationError(RuntimeError):
     """An index for which no acceptable kernel could be drawn (a synthesizer bug, not user error)."""
 
 
+# The IR of an ``errors`` record: there is none, Warp refused the kernel.
+_NO_IR = warp_ir.KernelIR("", "", "", "", '{"diagnosed_with": "cpu codegen"}', "")
+
+
 @dataclass
 class _Draft:
     """One accepted draw on its way to becoming a record."""
@@ -129,6 +133,11 @@ def _draw(options: GenerationOptions, index: int, target_split: str, report: Rep
             structure = structure_hash(ks.python_source)
         if split_of(structure) != target_split:
             continue
+        if options.backend == "errors":
+            diagnostic = _diagnose(ks, report)
+            if diagnostic is None:
+                continue
+            return _Draft(index, attempt, target_split, ks, structure, {}, {"error_message": diagnostic})
         try:
             irs = warp_ir.emit_all(ks.python_source, ks.kernel_name, options.targets)
         except warp_ir.KernelRejected as e:
@@ -137,6 +146,19 @@ def _draw(options: GenerationOptions, index: int, target_split: str, report: Rep
         return _Draft(index, attempt, target_split, ks, structure, irs)
     raise GenerationError(f"no acceptable kernel for {options.backend} seed={options.seed} index={index} "
                           f"after {MAX_ATTEMPTS} draws; rejections so far: {dict(report.rejected)}")
+
+
+def _diagnose(ks: KernelSource, report: Report) -> str | None:
+    """Warp's normalized diagnostic for an ``errors`` draw; None (counted) when Warp accepts it."""
+    from . import mistakes
+
+    if ks.category == "error_none":
+        report.rejected[(ks.category, "no mistake applies to this kernel")] += 1
+        return None
+    diagnostic = mistakes.diagnose(ks.python_source, ks.kernel_name, "cpu")
+    if diagnostic is None:
+        report.rejected[(ks.category, "Warp accepted the kernel with the mistake")] += 1
+    return diagnostic
 
 
 def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
@@ -179,7 +201,7 @@ def _first_error_line(error: str) -> str:
 
 
 def _record(options: GenerationOptions, d: _Draft) -> dict:
-    first = d.irs[options.targets[0]]
+    first = d.irs.get(options.targets[0], _NO_IR)
     cuda = d.irs.get("cuda") if options.backend == "paired" else None
     return {
         "id": f"{options.backend}-{options.seed}-{d.index}",
@@ -200,6 +222,7 @@ def _record(options: GenerationOptions, d: _Draft) -> dict:
         "asm": d.native.get("asm", ""),
         "cpu_target": d.native.get("cpu_target", ""),
         "example_io": d.native.get("example_io", ""),
+        "error_message": d.native.get("error_message", ""),
         "structure_hash": d.structure,
         "warp_version": warp_ir.warp_version(),
         "warp_options": first.options,

@@ -34,7 +34,7 @@ class Var:
     type: str          # value type annotation, e.g. "wp.float32"
     kind: str = "value"  # value | array | struct
     ndim: int = 0      # arrays only
-    mutable: bool = True  # False for kernel parameters (Warp forbids reassigning them)
+    mutable: bool = True  # False: generated code never reassigns it (parameters, loop counters)
 
 
 @dataclass

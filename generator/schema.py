@@ -48,7 +48,7 @@ _JSON_TYPES = {"string": "string", "int64": "integer", "int32": "integer", "bool
 
 FIELDS: tuple[Field, ...] = (
     Field("id", "string", "Unique, stable id `{backend}-{seed}-{index}`.",
-          {"pattern": r"^(cpu|cuda|paired)-[0-9]+-[0-9]+$"}),
+          {"pattern": r"^(cpu|cuda|paired|errors)-[0-9]+-[0-9]+$"}),
     Field("kernel_name", "string", "Name of the `@wp.kernel` function in `python_source`.",
           {"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}),
     Field("category", "string", "Kernel family the synthesizer drew the kernel from.", {"minLength": 1}),
@@ -59,8 +59,8 @@ FIELDS: tuple[Field, ...] = (
           {"pattern": r"^import warp as wp\n(.|\n)*@wp\.kernel\n"}),
     Field("ir_code", "string",
           "The kernel's forward function exactly as Warp emits it: `…_cpu_kernel_forward` (CPU launch, "
-          "`block_dim=1`) or the `__global__ …_cuda_kernel_forward` with its grid-stride loop.",
-          {"pattern": r"_(cpu|cuda)_kernel_forward\("}),
+          "`block_dim=1`) or the `__global__ …_cuda_kernel_forward` with its grid-stride loop; empty for "
+          "`errors` records."),
     Field("ir_functions", "string",
           "The device functions Warp emits for the `@wp.func` helpers the kernel calls, in Warp's order; "
           "empty when there are none."),
@@ -87,6 +87,8 @@ FIELDS: tuple[Field, ...] = (
     Field("example_io", "string", "`execute`: JSON of the launch (`dim`), inputs and outputs of one CPU run on "
           "small deterministic inputs (schema: `EXAMPLE_IO_SCHEMA`); else empty.",
           {"contentMediaType": "application/json"}),
+    Field("error_message", "string", "`errors` only: Warp's (or Python's) diagnostic for the kernel's mistake, file "
+          "name normalized to `<kernel>`, line numbers of `python_source`; else empty."),
     Field("structure_hash", "string",
           "sha256 (16 hex) of the source with identifiers and literal values abstracted; decides the split.",
           {"pattern": r"^[0-9a-f]{16}$"}),
@@ -129,6 +131,12 @@ def json_schema() -> dict[str, Any]:
         "properties": properties,
         "required": list(FIELD_NAMES),
         "additionalProperties": False,
+        # errors records carry a diagnostic and no IR; every other record carries IR and no diagnostic.
+        "if": {"properties": {"backend": {"const": "errors"}}},
+        "then": {"properties": {"ir_code": {"const": ""}, "error_message": {"minLength": 1},
+                                "category": {"pattern": "^error_"}}},
+        "else": {"properties": {"ir_code": {"pattern": r"_(cpu|cuda)_kernel_forward\("},
+                                "error_message": {"const": ""}}},
     }
 
 

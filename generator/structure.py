@@ -26,7 +26,7 @@ def abstract_tokens(source: str) -> list[str]:
     ids: dict[str, str] = {}
     after_wp_dot = False
     prev = ""
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+    for tok in _tokens(source):
         kind, text = tok.type, tok.string
         if kind in (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER):
             continue
@@ -46,6 +46,14 @@ def abstract_tokens(source: str) -> list[str]:
         after_wp_dot = text == "." and prev == "wp"
         prev = text
     return out
+
+
+def _tokens(source: str):
+    """Python tokens of ``source``; broken code (an ``errors`` record) ends in an ERRORTOKEN."""
+    try:
+        yield from tokenize.generate_tokens(io.StringIO(source).readline)
+    except (tokenize.TokenError, IndentationError, SyntaxError) as e:
+        yield tokenize.TokenInfo(tokenize.ERRORTOKEN, type(e).__name__, (0, 0), (0, 0), "")
 
 
 def structure_hash(source: str) -> str:

@@ -27,7 +27,9 @@ FAMILIES: dict[str, dict[str, Family]] = {
     backend: {**seed, **SIM_FAMILIES, "composed": composed}
     for backend, seed in (("cpu", CPU_FAMILIES), ("cuda", CUDA_FAMILIES),
                           # paired records: any kernel runs on both targets, so all 20 seed families
-                          ("paired", {**CPU_FAMILIES, **CUDA_FAMILIES}))
+                          ("paired", {**CPU_FAMILIES, **CUDA_FAMILIES}),
+                          # errors: the same kernels, then a realistic mistake (mistakes.inject)
+                          ("errors", {**CPU_FAMILIES, **CUDA_FAMILIES}))
 }
 
 
@@ -109,4 +111,12 @@ def synthesize(options: GenerationOptions, index: int, attempt: int = 0) -> Kern
     schedule = SCHEDULES[options.backend]
     family = FAMILIES[options.backend][schedule[index % len(schedule)]]
     rng = record_rng(options, index, attempt)
-    return _ensure_entropy(family(rng, level_of(options, index)), rng)
+    ks = _ensure_entropy(family(rng, level_of(options, index)), rng)
+    if options.backend == "errors":
+        from .mistakes import inject
+
+        kind_and_kernel = inject(rng, ks)
+        if kind_and_kernel is None:   # no mistake applies: the driver skips this draw
+            return KernelSource(ks.python_source, ks.kernel_name, "error_none", ks.complexity)
+        ks = kind_and_kernel[1]
+    return ks

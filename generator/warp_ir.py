@@ -79,7 +79,13 @@ def _load_module(source: str, filename: str) -> types.ModuleType:
     module.__file__ = filename
     # dont_inherit: this file's `from __future__ import annotations` must not leak into user code
     # (Warp evaluates struct annotations in the module's globals, which are not in sys.modules).
-    exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+    try:
+        exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+    except BaseException:
+        # Definition-time errors (a missing annotation...) leave helpers registered with Warp
+        # and their name counters bumped: undo that before the error travels on.
+        _release(module, filename)
+        raise
     return module
 
 
@@ -125,6 +131,8 @@ def emit_all(source: str, kernel_name: str, backends: tuple[str, ...]) -> dict[s
             module = _load_module(source, filename)
         except SyntaxError as e:
             raise KernelRejected("SyntaxError", f"line {e.lineno}: {e.msg}") from None
+        except Exception as e:   # Warp refuses some kernels while defining them (annotations...)
+            raise KernelRejected(type(e).__name__, _first_line(e)) from None
         kernel = module.__dict__.get(kernel_name)
         if not isinstance(kernel, ctx.Kernel):
             raise KernelRejected("NoKernel", f"{kernel_name!r} is not a @wp.kernel in the source")

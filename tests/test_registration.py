@@ -82,7 +82,7 @@ def test_streaming_the_large_tier_starts_in_seconds():
 @pytest.mark.parametrize(
     ("name", "kwargs", "needle"),
     [
-        ("cpu-huge", {}, "unknown config 'cpu-huge'; valid names: cpu, cuda, paired, cpu-tiny"),
+        ("cpu-huge", {}, "unknown config 'cpu-huge'; valid names: cpu, cuda, paired, errors, cpu-tiny"),
         ("cpu-tiny", {"num_examples": -5}, "num_examples must be >= 0, got -5"),
         ("cpu-tiny", {"seed": "42"}, "seed must be int, got '42'"),
         ("cpu-tiny", {"nm_examples": 5}, "unknown option 'nm_examples'"),

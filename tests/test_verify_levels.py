@@ -138,3 +138,19 @@ def test_execute_level_records_example_io_and_replaces_a_crashing_kernel(monkeyp
         assert not schema.validation_errors(r) and r["ir_llvm"] and r["verify"] == "execute"
     ((category, reason), count), = report.rejected.items()
     assert count == 1 and reason.startswith("execute: crash") and category == records[1]["category"]
+
+
+def test_compile_level_is_identical_with_num_proc_2(tmp_path, monkeypatch):
+    import datasets
+
+    import warp_ir_pairs  # noqa: F401  (registers the builder)
+
+    monkeypatch.setattr(driver, "SHARD_SIZE", 3)   # two shards, so two processes really share the work
+
+    def load(sub: str, **kw):
+        ds = datasets.load_dataset("warp_ir_pairs", "cuda-tiny", num_examples=6, verify="compile",
+                                   cache_dir=str(tmp_path / sub), **kw)
+        return {split: d.to_list() for split, d in ds.items()}
+
+    one, two = load("one"), load("two", num_proc=2)
+    assert one == two and all(r["ptx"] for rows in one.values() for r in rows)

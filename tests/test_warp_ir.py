@@ -128,3 +128,15 @@ def test_released_kernels_are_freed():
     ours = [o for o in gc.get_objects() if isinstance(o, cg.Adjoint)
             and str(getattr(o.func, "__module__", "")).startswith("warp_ir_pairs_k")]
     assert ours == []
+
+
+def test_a_definition_time_error_is_a_rejection_that_leaves_no_trace():
+    import warp._src.context as ctx
+
+    src = ("import warp as wp\n\n@wp.func\ndef helper_zz(x: float):\n    return x\n\n"
+           "@wp.kernel\ndef k_zz(a: wp.array(dtype=float), n):\n    i = wp.tid()\n    a[i] = helper_zz(a[i])\n")
+    with pytest.raises(warp_ir.KernelRejected) as info:
+        warp_ir.emit(src, "k_zz", "cpu")
+    assert "annotations" in info.value.message.lower()
+    assert "helper_zz" not in ctx.function_key_counts
+    assert not [name for name in ctx.user_modules if name.startswith("warp_ir_pairs_k")]
