@@ -202,6 +202,8 @@ def helper_functions(body: str, module: types.ModuleType) -> str:
     for obj in module.__dict__.values():
         if isinstance(obj, ctx.Function):
             natives.update(f.native_func for f in _overloads(obj))
+    if not natives:
+        return ""   # no @wp.func in the source: skip scanning the module text
     out = []
     for m in _HELPER_DECL.finditer(body):
         if m.group(1) in natives:
