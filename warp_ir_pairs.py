@@ -44,6 +44,7 @@ class WarpIRPairsConfig(datasets.BuilderConfig):
     backward: bool = True
     verify: str = "codegen"
     ptx_arch: int = configs.DEFAULT_PTX_ARCH
+    opt_variants: bool = False
 
     def generation_options(self) -> configs.GenerationOptions:
         """Validated options (raises one ValueError naming a bad value and the valid choices)."""
@@ -53,7 +54,7 @@ class WarpIRPairsConfig(datasets.BuilderConfig):
             raise ValueError(f"unknown tier {self.tier!r}; valid tiers: {', '.join(configs.TIERS)}")
         count = configs.TIERS[self.tier] if self.num_examples is None else self.num_examples
         return configs.GenerationOptions(self.backend, count, self.seed, self.complexity, self.backward,
-                                         self.verify, self.ptx_arch)
+                                         self.verify, self.ptx_arch, self.opt_variants)
 
 
 def _builder_configs() -> list[WarpIRPairsConfig]:

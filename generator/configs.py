@@ -31,7 +31,10 @@ DEFAULT_PTX_ARCH = 90
 
 # Overrides a user may pass as keyword arguments: the type each must have.
 OVERRIDES: dict[str, type] = {"num_examples": int, "seed": int, "complexity": int, "backward": bool,
-                              "verify": str, "ptx_arch": int}
+                              "verify": str, "ptx_arch": int, "opt_variants": bool}
+# With ``opt_variants``, native code is also compiled at this level (Warp's defaults: CPU -O2,
+# CUDA -O3); -O0 would give no LLVM IR dump on CPU (its pipeline has no CodeGenPrepare pass).
+VARIANT_OPT_LEVEL = 1
 # Overrides that may be None (meaning: the default behaviour).
 _NULLABLE = {"complexity"}
 
@@ -87,6 +90,7 @@ class GenerationOptions:
     backward: bool = True
     verify: str = "codegen"
     ptx_arch: int = DEFAULT_PTX_ARCH
+    opt_variants: bool = False
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

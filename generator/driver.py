@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import schema, synthesis, warp_ir
-from .configs import GenerationOptions
+from .configs import VARIANT_OPT_LEVEL, GenerationOptions
 from .program import KernelSource
 from .structure import SPLIT_NAMES, split_of, structure_hash
 
@@ -139,7 +139,7 @@ def _draw(options: GenerationOptions, index: int, target_split: str, report: Rep
                 continue
             return _Draft(index, attempt, target_split, ks, structure, {}, {"error_message": diagnostic})
         try:
-            irs = warp_ir.emit_all(ks.python_source, ks.kernel_name, options.targets)
+            irs = warp_ir.emit_all(ks.python_source, ks.kernel_name, options.targets, debug=options.opt_variants)
         except warp_ir.KernelRejected as e:
             report.rejected[(ks.category, f"{e.reason}: {e.message}")] += 1
             continue
@@ -168,19 +168,25 @@ def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
         return reasons
     from . import native  # the native toolchains are only loaded when asked for
 
-    if "cuda" in options.targets:
-        results = native.compile_cuda([(d.irs["cuda"].mangled_name, d.irs["cuda"].module_text) for d in drafts],
-                                      arch=options.ptx_arch)
-        for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
-            if not r.ok:
-                reasons[i] = reasons[i] or "NVRTC: " + _first_error_line(r.error)
-            d.native.update(ptx=r.ptx, ptx_arch=options.ptx_arch)
-    if "cpu" in options.targets:
-        results = native.compile_cpu([(d.irs["cpu"].mangled_name, d.irs["cpu"].module_text) for d in drafts])
-        for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
-            if not r.ok:
-                reasons[i] = reasons[i] or "clang: " + _first_error_line(r.error)
-            d.native.update(ir_llvm=r.ir_llvm, asm=r.asm, cpu_target=native.CPU_TARGET)
+    levels: list[tuple[int | None, str]] = [(None, "")]
+    if options.opt_variants:
+        levels.append((VARIANT_OPT_LEVEL, f"_o{VARIANT_OPT_LEVEL}"))
+    for level, suffix in levels:
+        if "cuda" in options.targets:
+            modules = [(d.irs["cuda"].mangled_name, d.irs["cuda"].module_text) for d in drafts]
+            results = native.compile_cuda(modules, arch=options.ptx_arch, opt_level=level)
+            for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
+                if not r.ok:
+                    reasons[i] = reasons[i] or "NVRTC: " + _first_error_line(r.error)
+                d.native.update({"ptx" + suffix: r.ptx, "ptx_arch": options.ptx_arch})
+        if "cpu" in options.targets:
+            modules = [(d.irs["cpu"].mangled_name, d.irs["cpu"].module_text) for d in drafts]
+            results = native.compile_cpu(modules, opt_level=level)
+            for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
+                if not r.ok:
+                    reasons[i] = reasons[i] or "clang: " + _first_error_line(r.error)
+                d.native.update({"ir_llvm" + suffix: r.ir_llvm, "asm" + suffix: r.asm,
+                                 "cpu_target": native.CPU_TARGET})
     if options.verify == "execute":
         from . import execute
 
@@ -212,6 +218,7 @@ def _record(options: GenerationOptions, d: _Draft) -> dict:
         "ir_code": first.forward,
         "ir_functions": first.functions,
         "ir_backward": first.backward if options.backward else "",
+        "ir_code_debug": first.debug_forward,
         "cuda_ir_code": cuda.forward if cuda else "",
         "cuda_ir_functions": cuda.functions if cuda else "",
         "cuda_ir_backward": cuda.backward if cuda and options.backward else "",
@@ -221,6 +228,9 @@ def _record(options: GenerationOptions, d: _Draft) -> dict:
         "ir_llvm": d.native.get("ir_llvm", ""),
         "asm": d.native.get("asm", ""),
         "cpu_target": d.native.get("cpu_target", ""),
+        "ptx_o1": d.native.get("ptx_o1", ""),
+        "ir_llvm_o1": d.native.get("ir_llvm_o1", ""),
+        "asm_o1": d.native.get("asm_o1", ""),
         "example_io": d.native.get("example_io", ""),
         "error_message": d.native.get("error_message", ""),
         "structure_hash": d.structure,

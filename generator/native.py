@@ -98,6 +98,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import contextvars
 import os
 import re
 import shutil
@@ -147,24 +148,45 @@ class NativeToolchainError(RuntimeError):
 
 
 def compile_cuda(modules: list[tuple[str, str]], arch: int = PTX_ARCH_DEFAULT,
-                 max_batch: int = MAX_BATCH) -> list[NativeResult]:
+                 max_batch: int = MAX_BATCH, opt_level: int | None = None) -> list[NativeResult]:
     """PTX for ``sm_{arch}`` of each ``(mangled_name, module_text)``; one result per item, in order.
 
     ``max_batch > 1`` shares translation units between kernels: cheaper, not exact (module doc).
+    ``opt_level`` replaces Warp's default (``CUDA_OPT_LEVEL``) for this call.
     """
     if not isinstance(arch, int) or isinstance(arch, bool) or arch <= 0:
         raise ValueError(f"arch must be a positive int such as 90, got {arch!r}")
-    return _compile_all("cuda", modules, max_batch, arch=arch)
+    token = _OPT_LEVEL.set(opt_level)
+    try:
+        return _compile_all("cuda", modules, max_batch, arch=arch)
+    finally:
+        _OPT_LEVEL.reset(token)
 
 
-def compile_cpu(modules: list[tuple[str, str]], max_batch: int = MAX_BATCH) -> list[NativeResult]:
+def compile_cpu(modules: list[tuple[str, str]], max_batch: int = MAX_BATCH,
+                opt_level: int | None = None) -> list[NativeResult]:
     """Optimized LLVM IR and x86-64 asm (``CPU_TARGET``) of each ``(mangled_name, module_text)``.
 
     One result per item, in order. ``max_batch > 1`` shares translation units: not exact.
+    ``opt_level`` replaces Warp's default (``CPU_OPT_LEVEL``) for this call.
     """
     if shutil.which("objdump") is None:
         raise NativeToolchainError("objdump (GNU binutils) is needed for the asm: apt-get install binutils")
-    return _compile_all("cpu", modules, max_batch, arch=None)
+    token = _OPT_LEVEL.set(opt_level)
+    try:
+        return _compile_all("cpu", modules, max_batch, arch=None)
+    finally:
+        _OPT_LEVEL.reset(token)
+
+
+# The optimization level of the current compile_* call (None: Warp's default for the backend);
+# a context variable rather than a parameter threaded through every internal helper.
+_OPT_LEVEL: contextvars.ContextVar[int | None] = contextvars.ContextVar("opt_level", default=None)
+
+
+def _opt_level(backend: str) -> int:
+    level = _OPT_LEVEL.get()
+    return level if level is not None else (CUDA_OPT_LEVEL if backend == "cuda" else CPU_OPT_LEVEL)
 
 
 def cpu_flags() -> str:
@@ -392,13 +414,13 @@ def _run_native(backend: str, source: str, output: str, call_dir: str, arch: int
                 # tests/test_native.py::test_ptx_has_forward_and_backward_entries_without_a_gpu.
                 with _tmpdir_for_nvrtc():
                     build.build_cuda(source, arch, output, pch_dir=None, config="release",
-                                     optimization_level=CUDA_OPT_LEVEL, verify_fp=False, fast_math=False,
+                                     optimization_level=_opt_level("cuda"), verify_fp=False, fast_math=False,
                                      fuse_fp=True, lineinfo=False)
             else:
                 # Private API: build_cpu -> warp-clang wp_compile_cpp. Guarded by
                 # tests/test_native.py::test_cpu_ir_and_asm_are_captured_for_the_fixed_target.
                 build.build_cpu(output, source, mode="release", verify_fp=False, fast_math=False, fuse_fp=True,
-                                extra_flags=cpu_flags(), optimization_level=CPU_OPT_LEVEL,
+                                extra_flags=cpu_flags(), optimization_level=_opt_level("cpu"),
                                 use_precompiled_headers=True, pch_dir=_clang_pch_dir(), block_dim=CPU_BLOCK_DIM)
         except Exception as e:   # Warp raises a bare Exception("... build failed with error code N")
             failure = str(e) or type(e).__name__

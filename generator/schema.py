@@ -68,6 +68,9 @@ FIELDS: tuple[Field, ...] = (
           "The kernel's adjoint (reverse-mode) function exactly as Warp emits it (`…_cpu_kernel_backward` / "
           "`…_cuda_kernel_backward`); empty with `backward=False`.",
           {"pattern": r"^$|_(cpu|cuda)_kernel_backward\("}),
+    Field("ir_code_debug", "string", "With `opt_variants=True`: the same forward function generated under "
+          "Warp's `mode=\"debug\"` (bounds checks, `#line` directives); else empty.",
+          {"pattern": r"^$|_(cpu|cuda)_kernel_forward\("}),
     Field("cuda_ir_code", "string", "`paired` only: the same kernel's CUDA forward function; else empty.",
           {"pattern": r"^$|_cuda_kernel_forward\("}),
     Field("cuda_ir_functions", "string", "`paired` only: the CUDA device functions of its helpers; else empty."),
@@ -84,6 +87,11 @@ FIELDS: tuple[Field, ...] = (
     Field("asm", "string", "`compile`+, cpu/paired: x86-64 assembly (AT&T, objdump) of the forward function for "
           "the fixed target `cpu_target`; else empty."),
     Field("cpu_target", "string", "The fixed CPU the object code targets (never the host's); empty when none."),
+    Field("ptx_o1", "string", "`opt_variants` at `compile`+: `ptx` compiled at -O1 instead of Warp's -O3; else empty.",
+          {"pattern": r"^$|\.entry \w+_cuda_kernel_forward\("}),
+    Field("ir_llvm_o1", "string", "`opt_variants` at `compile`+: `ir_llvm` at -O1 instead of Warp's -O2; else empty.",
+          {"pattern": r"^$|define "}),
+    Field("asm_o1", "string", "`opt_variants` at `compile`+: `asm` at -O1 instead of Warp's -O2; else empty."),
     Field("example_io", "string", "`execute`: JSON of the launch (`dim`), inputs and outputs of one CPU run on "
           "small deterministic inputs (schema: `EXAMPLE_IO_SCHEMA`); else empty.",
           {"contentMediaType": "application/json"}),

@@ -48,6 +48,7 @@ class KernelIR:
     functions: str          # forward device functions of the @wp.func helpers, Warp's order
     options: str            # JSON of RECORDED_OPTIONS
     module_text: str        # the whole generated .cpp/.cu of the kernel's one-kernel module
+    debug_forward: str = ""  # the forward function under mode="debug" (when asked for)
 
 
 @functools.lru_cache(maxsize=1)
@@ -119,8 +120,11 @@ def emit(source: str, kernel_name: str, backend: str) -> KernelIR:
     return emit_all(source, kernel_name, (backend,))[backend]
 
 
-def emit_all(source: str, kernel_name: str, backends: tuple[str, ...]) -> dict[str, KernelIR]:
-    """Define the kernel once and run Warp's code generator for each backend (paired records)."""
+def emit_all(source: str, kernel_name: str, backends: tuple[str, ...], debug: bool = False) -> dict[str, KernelIR]:
+    """Define the kernel once and run Warp's code generator for each backend (paired records).
+
+    ``debug`` also generates each backend's forward function under Warp's ``mode="debug"``.
+    """
     wp = warp()
     import warp._src.context as ctx
 
@@ -136,12 +140,13 @@ def emit_all(source: str, kernel_name: str, backends: tuple[str, ...]) -> dict[s
         kernel = module.__dict__.get(kernel_name)
         if not isinstance(kernel, ctx.Kernel):
             raise KernelRejected("NoKernel", f"{kernel_name!r} is not a @wp.kernel in the source")
-        return {backend: _codegen(wp, module, kernel, backend) for backend in backends}
+        return {backend: _codegen(wp, module, kernel, backend, debug) for backend in backends}
     finally:
         _release(module, filename)
 
 
-def _codegen(wp, module: types.ModuleType, kernel, backend: str) -> KernelIR:
+def _module_text(wp, kernel, backend: str, mode: str | None = None) -> tuple[dict, str, str, str]:
+    """(options, module text, body after the constant header, mangled name) for one build."""
     import warp._src.codegen as cg
     import warp._src.context as ctx
 
@@ -149,19 +154,28 @@ def _codegen(wp, module: types.ModuleType, kernel, backend: str) -> KernelIR:
     # The options a launch on this backend compiles with (Warp's Module._compile does the same).
     options = wp_module.resolve_options(wp.config, block_dim=BLOCK_DIM[backend])
     options["output_arch"] = CUDA_ARCH if backend == "cuda" else None
+    if mode is not None:
+        options["mode"] = mode
     try:
         hasher = ctx.ModuleHasher(wp_module._get_live_kernels(), options)
-        builder = ctx.ModuleBuilder(wp_module, options, hasher, target=backend)
-        text = builder.codegen(backend)
+        text = ctx.ModuleBuilder(wp_module, options, hasher, target=backend).codegen(backend)
     except Exception as e:  # Warp raises RuntimeError, WarpCodegen*Error, KeyError, ...
         raise KernelRejected(type(e).__name__, _first_line(e)) from None
-    mangled = kernel.get_mangled_name()
     body = text[text.index(cg.codegen_cast_macros) + len(cg.codegen_cast_macros):]
+    return options, text, body, kernel.get_mangled_name()
+
+
+def _codegen(wp, module: types.ModuleType, kernel, backend: str, debug: bool = False) -> KernelIR:
+    debug_forward = ""
+    if debug:   # first, so the release build's kernel hash is the one left on the kernel
+        _, _, body, mangled = _module_text(wp, kernel, backend, mode="debug")
+        debug_forward = extract_function(body, f"{mangled}_{backend}_kernel_forward(")
+    options, text, body, mangled = _module_text(wp, kernel, backend)
     forward = extract_function(body, f"{mangled}_{backend}_kernel_forward(")
     backward = extract_function(body, f"{mangled}_{backend}_kernel_backward(") if options["enable_backward"] else ""
     recorded = {k: options.get(k) for k in RECORDED_OPTIONS}
     return KernelIR(mangled, forward, backward, helper_functions(body, module),
-                    json.dumps(recorded, sort_keys=True, default=str), text)
+                    json.dumps(recorded, sort_keys=True, default=str), text, debug_forward)
 
 
 def _first_line(e: BaseException) -> str:

@@ -96,8 +96,8 @@ def test_compile_level_is_identical_in_a_fresh_process(backend, compiled):
 def test_a_native_compile_failure_is_counted_and_replaced(monkeypatch):
     real = warp_ir.emit_all
 
-    def broken_first_draw(source, kernel_name, backends):
-        irs = real(source, kernel_name, backends)
+    def broken_first_draw(source, kernel_name, backends, **kwargs):
+        irs = real(source, kernel_name, backends, **kwargs)
         if "broken" not in state:
             state.add("broken")   # the first kernel compiles to C++ that clang must refuse
             irs = {b: replace(ir, module_text=ir.module_text + "\nthis is not C++;\n") for b, ir in irs.items()}
@@ -154,3 +154,15 @@ def test_compile_level_is_identical_with_num_proc_2(tmp_path, monkeypatch):
 
     one, two = load("one"), load("two", num_proc=2)
     assert one == two and all(r["ptx"] for rows in one.values() for r in rows)
+
+
+def test_opt_variants_record_debug_ir_and_native_code_at_a_second_level(tiny_records):
+    options = GenerationOptions.from_config("cpu-tiny", opt_variants=True)
+    record = driver.make_record(options, 5)
+    assert record["ir_code"] == tiny_records["cpu"][5]["ir_code"]   # the release IR is unchanged
+    assert "#line" in record["ir_code_debug"] and record["ir_code_debug"] != record["ir_code"]
+    assert tiny_records["cpu"][5]["ir_code_debug"] == ""
+    records, _ = _records("paired-tiny", 1, verify="compile", opt_variants=True)
+    r = records[0]
+    assert r["ptx_o1"] and r["ptx_o1"] != r["ptx"]
+    assert r["asm_o1"] and r["asm_o1"] != r["asm"] and r["ir_llvm_o1"].startswith(("; Function Attrs", "define"))
