@@ -202,8 +202,13 @@ def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
 
 
 def _first_error_line(error: str) -> str:
-    lines = [ln.strip() for ln in error.splitlines() if "error" in ln.lower()] or error.splitlines() or ["?"]
-    return lines[0][:200]
+    """The compiler's first diagnostic (``module.cu(710): error: ...``), not Warp's summary line."""
+    lines = [ln.strip() for ln in error.splitlines()]
+    for pick in (lambda ln: "error:" in ln, lambda ln: "error" in ln.lower(), bool):
+        found = [ln for ln in lines if pick(ln)]
+        if found:
+            return found[0][:200]
+    return "?"
 
 
 def _record(options: GenerationOptions, d: _Draft) -> dict:
