@@ -285,3 +285,28 @@ def test_tag_failure_after_commit_is_reported_and_a_rerun_tags(hub: HubStandIn, 
     rerun, _ = _push(hub, tmp_path, release)
     assert rerun == {"url": f"{hub.endpoint}/datasets/{REPO}/commit/{head}"}  # no second commit
     assert hub.branch_sha(REPO) == head and hub.tags(REPO) == {"v0.1.0": head}
+
+
+def test_cli_generate_then_push_round_trips_through_the_stand_in(hub: HubStandIn, tmp_path: Path) -> None:
+    """The whole workflow as a user runs it: `warp-ir-pairs generate`, then `warp-ir-pairs push`."""
+    out = tmp_path / "generated"
+    gen = subprocess.run([sys.executable, "-m", "warp_ir_pairs", "generate", "cuda-tiny", "--out", str(out),
+                          "--num-examples", "12", "--repo-id", REPO], capture_output=True, text=True, timeout=300)
+    assert gen.returncode == 0, gen.stderr[-2000:]
+    before = _snapshot(out)
+    env = _client_env(hub, tmp_path)
+    push = subprocess.run([sys.executable, "-m", "warp_ir_pairs", "push", str(out), REPO, "--token", GOOD],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert push.returncode == 0, push.stderr[-2000:]
+    assert push.stdout.startswith("pushed: ") and GOOD not in push.stdout + push.stderr
+    assert _snapshot(out) == before
+    load = ("import json, sys, datasets; ds = datasets.load_dataset(sys.argv[1], 'cuda-tiny'); "
+            "print('RESULT ' + json.dumps({s: d.to_list() for s, d in ds.items()}))")
+    loaded, _ = _run(load, env, REPO)
+    local = subprocess.run([sys.executable, "-c", load, str(out)],
+                           capture_output=True, text=True, env={**env, "HF_HUB_OFFLINE": "1"}, timeout=120)
+    assert loaded == json.loads(local.stdout.splitlines()[-1][len("RESULT "):])
+    bad = subprocess.run([sys.executable, "-m", "warp_ir_pairs", "push", str(out), REPO, "--token", "hf_wrong_secret"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "401" in bad.stderr
+    assert "hf_wrong_secret" not in bad.stdout + bad.stderr
