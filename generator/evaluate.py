@@ -93,7 +93,6 @@ import json
 import math
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -104,6 +103,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .execute import read_json_line
 
 RUNGS = ("exact", "compiles", "behaves")
 # failed_rung names the most basic rung that failed: a prediction that does not compile
@@ -689,22 +690,8 @@ class _Sandbox:
 
     def _next_message(self, fd: int, deadline: float) -> dict | str | None:
         """The next JSON line from the worker; None at EOF, "timeout" past ``deadline``."""
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "timeout"
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                return "timeout"
-            data = os.read(fd, 1 << 16)
-            if not data:
-                return None
-            self._buffer += data
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            return json.loads(line)
-        except ValueError:   # a garbled channel: treat the worker as gone
-            return None
+        message, self._buffer = read_json_line(fd, self._buffer, deadline)
+        return message
 
 
 def _log_tail(path: str) -> str:

@@ -123,6 +123,27 @@ HASH_GRID_CELL = 0.5
 HASH_GRID_DIM = 8
 
 
+def read_json_line(fd: int, buffer: bytes, deadline: float) -> tuple[dict | str | None, bytes]:
+    """(next JSON object from a worker's pipe, remaining buffer): None at EOF or on a garbled
+    line (the worker is gone), "timeout" past ``deadline``. Shared with ``evaluate``'s sandbox."""
+    while b"\n" not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout", buffer
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return "timeout", buffer
+        data = os.read(fd, 1 << 16)
+        if not data:
+            return None, buffer
+        buffer += data
+    line, buffer = buffer.split(b"\n", 1)
+    try:
+        return json.loads(line), buffer
+    except ValueError:
+        return None, buffer
+
+
 @dataclass(frozen=True)
 class ExecResult:
     """The outcome of one kernel: ``example_io`` JSON when ``ok``, else a one-line ``reason``."""
@@ -262,22 +283,8 @@ class _Round:
 
     def _next_message(self, fd: int, deadline: float) -> dict | str | None:
         """The next JSON line from the worker; None at EOF, "timeout" past ``deadline``."""
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return "timeout"
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                return "timeout"
-            data = os.read(fd, 1 << 16)
-            if not data:
-                return None
-            self._buffer += data
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        try:
-            return json.loads(line)
-        except ValueError:   # a garbled channel: treat the worker as gone
-            return None
+        message, self._buffer = read_json_line(fd, self._buffer, deadline)
+        return message
 
     @staticmethod
     def _why(rc: int, timed_out: bool, phase: dict, log_path: str) -> str:
