@@ -24,6 +24,8 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verify", choices=VERIFY_LEVELS, default=None, help="verification level (default codegen)")
     p.add_argument("--ptx-arch", type=int, default=None, help="sm_ arch of the PTX at --verify compile (default 90)")
     p.add_argument("--no-backward", action="store_true", help="leave ir_backward empty")
+    p.add_argument("--opt-variants", action="store_true",
+                   help="also record mode=debug IR and, at --verify compile, native code at -O1")
     p.add_argument("--num-proc", type=int, default=1, help="worker processes (default 1)")
 
 
@@ -100,6 +102,8 @@ def _options(config: str, args: argparse.Namespace) -> GenerationOptions:
     values = {k: v for k, v in overrides.items() if v is not None}
     if args.no_backward:
         values["backward"] = False
+    if args.opt_variants:
+        values["opt_variants"] = True
     return GenerationOptions.from_config(config, **values)
 
 
