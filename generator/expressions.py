@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from .builtin_catalog import Signature, by_return_type
 from .program import Scope
-from .wtypes import INT_SCALARS, float_literal, literal, wtype
+from .wtypes import INT_SCALARS, literal, wtype
 
 # Functions whose arguments must stay in a safe range (finite results, no undefined behaviour
 # when the kernel is executed): the generator wraps such arguments by domain and type kind.
@@ -202,6 +202,3 @@ def _is_atomic(e: str) -> bool:
             return False  # "f(a) + g(b)": the first call closes before the end
     return True
 
-
-def float_const(rng: random.Random, lo: float = -4.0, hi: float = 4.0) -> str:
-    return float_literal(rng, lo, hi)

@@ -61,10 +61,6 @@ def wtype(name: str) -> WType:
     return _TYPES[name]
 
 
-def all_types() -> tuple[WType, ...]:
-    return tuple(_TYPES.values())
-
-
 def vector_of(scalar: str, n: int) -> str:
     suffix = {"wp.float32": "", "wp.float64": "d", "wp.float16": "h", "wp.int32": "i"}[scalar]
     return f"wp.vec{n}{suffix}"
