@@ -104,7 +104,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .execute import read_json_line
+from .execute import log_tail, read_json_line
 
 RUNGS = ("exact", "compiles", "behaves")
 # failed_rung names the most basic rung that failed: a prediction that does not compile
@@ -686,7 +686,8 @@ class _Sandbox:
                 return f"crash: {signal.Signals(-rc).name}"
             except ValueError:
                 return f"crash: signal {-rc}"
-        return f"exited with code {rc}" + (f": {_log_tail(log_path)}" if _log_tail(log_path) else "")
+        tail = _log_tail(log_path)
+        return f"exited with code {rc}" + (f": {tail}" if tail else "")
 
     def _next_message(self, fd: int, deadline: float) -> dict | str | None:
         """The next JSON line from the worker; None at EOF, "timeout" past ``deadline``."""
@@ -695,12 +696,8 @@ class _Sandbox:
 
 
 def _log_tail(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-    except OSError:
-        return ""
-    return " ".join(lines[-1].split())[:200] if lines else ""
+    """The worker log's last line, whitespace collapsed and capped for one-line details."""
+    return " ".join(log_tail(path).split())[:200]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -295,7 +295,7 @@ class _Round:
                 return f"crash:{signal.Signals(-rc).name}"
             except ValueError:
                 return f"crash:signal {-rc}"
-        tail = _log_tail(log_path)
+        tail = log_tail(log_path)
         return f"worker_error: exit {rc}" + (f": {tail}" if tail else "")
 
     @staticmethod
@@ -315,7 +315,8 @@ class _Round:
         return progress
 
 
-def _log_tail(path: str) -> str:
+def log_tail(path: str) -> str:
+    """The last non-blank line a worker wrote to its log (shared with ``evaluate``)."""
     try:
         with open(path, "rb") as f:
             lines = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
