@@ -18,7 +18,7 @@ from pathlib import Path
 
 import datasets
 from datasets.builder import Key
-from warp_ir_pairs_generator import configs, driver, evaluate, registration, schema
+from warp_ir_pairs_generator import configs, driver, evaluate, registration, schema, split_memo
 
 __all__ = ["DATASET_NAME", "WarpIRPairs", "WarpIRPairsConfig", "evaluate"]
 
@@ -93,11 +93,26 @@ class WarpIRPairs(datasets.GeneratorBasedBuilder):
         return [datasets.SplitGenerator(name=split, gen_kwargs={"shards": shards, "split": split})
                 for split in driver.nonempty_splits(self.options)]
 
+    def _download_and_prepare(self, *args, **kwargs):
+        # Each split is prepared in its own pass over the same shards: the first pass leaves the
+        # split of every index in a scratch memo so later passes skip other splits' indices.
+        with split_memo.scratch_dir() as memo:
+            self._split_memo = memo
+            try:
+                super()._download_and_prepare(*args, **kwargs)
+            finally:
+                self._split_memo = None
+
     def _generate_examples(self, shards: list[tuple[int, int]], split: str):
         report = driver.Report()
+        memo = getattr(self, "_split_memo", None)    # None when streaming: nothing to share
         for start, stop in shards:
-            for record in driver.iter_shard(self.options, start, stop, split, report):
+            known = split_memo.read(memo, start, stop)
+            seen: list[str] | None = [] if known is None and memo is not None else None
+            for record in driver.iter_shard(self.options, start, stop, split, report, known, seen):
                 yield Key(start // driver.SHARD_SIZE, record["index"] - start), record
+            if seen is not None:
+                split_memo.write(memo, start, stop, seen)
         level = logging.WARNING if report.rejected else logging.INFO
         logger.log(level, "warp_ir_pairs %s/%s shards %s..%s: %s", self.config.name, split,
                    shards[0][0] if shards else 0, shards[-1][1] if shards else 0, report.summary())

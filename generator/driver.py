@@ -274,13 +274,28 @@ def make_record(options: GenerationOptions, index: int, split: str | None = None
 
 
 def iter_shard(options: GenerationOptions, start: int, stop: int, split: str | None = None,
-               report: Report | None = None) -> Iterator[dict]:
-    """Records of indices ``[start, stop)`` (of one split when given), in index order."""
+               report: Report | None = None, known_splits: list[str] | None = None,
+               seen_splits: list[str] | None = None) -> Iterator[dict]:
+    """Records of indices ``[start, stop)`` (of one split when given), in index order.
+
+    ``known_splits`` (the split of each index in the range, from ``split_memo``) lets a split
+    pass skip other splits' indices without synthesizing them; ``seen_splits``, when given, is
+    extended with the split of each index whose first draw this call computed.
+    """
     report = report if report is not None else Report()
     batch = 1 if options.verify == "codegen" else VERIFY_BATCH
+    if known_splits is not None and len(known_splits) != stop - start:
+        raise ValueError(f"known_splits has {len(known_splits)} entries for {stop - start} indices")
     drafts: list[_Draft] = []
     for index in range(start, stop):
+        if split is not None and known_splits is not None and known_splits[index - start] != split:
+            continue
         first = _first_draw(options, index)
+        if seen_splits is not None:
+            seen_splits.append(first[2])
+        if known_splits is not None and first[2] != known_splits[index - start]:
+            raise GenerationError(f"index {index} belongs to {first[2]}, not to {known_splits[index - start]} "
+                                  "as the split memo says")
         if split is not None and first[2] != split:
             continue
         drafts.append(_draw(options, index, first[2], report, 0, first))

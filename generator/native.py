@@ -43,12 +43,15 @@ diagnostics point at are compiled alone, the rest again together; if nothing can
 kernel is compiled alone. Only the bad kernel gets ``ok=False`` and its ``error`` always comes
 from compiling its own module alone.
 
-A shared TU is 1.4-1.7x cheaper per kernel (measured on both backends), but NOT exact: the
-optimizers work on the whole TU, so a kernel's code can change with its batch-mates. Measured
-here: on CPU the TU-wide ``static wp::shared_tile_storage`` (tile.h) is deleted by GlobalOpt
-when no function in the TU keeps it, so about half of the synthesized kernels gain a
-load/restore of it next to a kernel that keeps it; on CUDA 1-2 of 60 synthesized kernels (with
-a strided ``range(tid, n, step)`` loop) compiled to different control flow next to most others.
+A shared TU is cheaper per kernel (``benchmarks/batch_compile.py`` on dataset kernels, 10 per
+TU: 1.11x on CPU, 1.31x on CUDA; 1.4-1.7x on small kernels), but NOT exact: the optimizers work
+on the whole TU, so a kernel's code can change with its batch-mates. Measured here: on CPU the
+TU-wide ``static wp::shared_tile_storage`` (tile.h) is deleted by GlobalOpt only when no
+function in the TU keeps it, so about a quarter to a third of the synthesized kernels gain a
+load/restore of it next to a kernel that keeps it (15 of 16 differences in 60 kernels; the
+batched IR of such a kernel looks like that of a kernel that keeps it alone, so the change
+cannot be detected without compiling alone); on CUDA 0-2 of 60 synthesized kernels (with a
+strided ``range(tid, n, step)`` loop) compiled to different control flow next to others.
 Use ``max_batch > 1`` only where output need not be a function of the kernel alone.
 
 Normalizations (each by first appearance in the field, so nothing depends on the TU's content)

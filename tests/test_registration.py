@@ -59,7 +59,7 @@ def test_second_load_reads_the_cache(tmp_path, monkeypatch):
     def no_generation(*args, **kwargs):
         raise AssertionError("generation ran although the cache holds this config")
 
-    monkeypatch.setattr(driver, "make_record", no_generation)
+    monkeypatch.setattr(driver, "_first_draw", no_generation)   # every generated index starts here
     second = _load(tmp_path, num_examples=12)
     assert second["train"].to_list() == first["train"].to_list()
 
