@@ -18,7 +18,7 @@ from pathlib import Path
 
 import datasets
 from datasets.builder import Key
-from warp_ir_pairs_generator import configs, driver, evaluate, registration, schema, split_memo
+from warp_ir_pairs_generator import configs, driver, evaluate, registration, schema, split_memo, warp_ir
 
 __all__ = ["DATASET_NAME", "WarpIRPairs", "WarpIRPairsConfig", "evaluate"]
 
@@ -89,6 +89,9 @@ class WarpIRPairs(datasets.GeneratorBasedBuilder):
                                     license="apache-2.0")
 
     def _split_generators(self, dl_manager):
+        # Initialise Warp here, once: with num_proc > 1 every split's worker pool is forked from
+        # this process, and each worker would otherwise pay Warp's start-up again.
+        warp_ir.warp()
         shards = driver.shards(self.options.num_examples)
         return [datasets.SplitGenerator(name=split, gen_kwargs={"shards": shards, "split": split})
                 for split in driver.nonempty_splits(self.options)]
