@@ -79,9 +79,13 @@ class _Draft:
     native: dict[str, object] = field(default_factory=dict)
 
 
-def shards(num_examples: int, shard_size: int = SHARD_SIZE) -> list[tuple[int, int]]:
-    """Index ranges ``[start, stop)`` covering ``num_examples``; the unit of parallel work."""
-    return [(s, min(s + shard_size, num_examples)) for s in range(0, num_examples, shard_size)]
+def shards(num_examples: int, shard_size: int | None = None) -> list[tuple[int, int]]:
+    """Index ranges ``[start, stop)`` covering ``num_examples``; the unit of parallel work.
+
+    ``shard_size`` defaults to ``SHARD_SIZE`` as it is at call time (tests shrink it).
+    """
+    size = SHARD_SIZE if shard_size is None else shard_size
+    return [(s, min(s + size, num_examples)) for s in range(0, num_examples, size)]
 
 
 def _first_draw(options: GenerationOptions, index: int) -> tuple[KernelSource, str, str]:

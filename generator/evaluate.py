@@ -94,7 +94,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -104,7 +103,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .execute import log_tail, read_json_line
+from .execute import PchSeed, WorkerChannel, log_tail, read_json_line, reap, signal_name
 
 RUNGS = ("exact", "compiles", "behaves")
 # failed_rung names the most basic rung that failed: a prediction that does not compile
@@ -672,20 +671,11 @@ class _Sandbox:
 
     def _stop(self, proc: subprocess.Popen, timed_out: bool, log_path: str) -> str:
         """Kill/reap the worker; why it stopped, in one phrase."""
-        if timed_out:
-            proc.kill()
-        try:
-            rc = proc.wait(timeout=EXIT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:   # closed its pipe yet lives on
-            proc.kill()
-            rc = proc.wait()
+        rc = reap(proc, kill=timed_out)
         if timed_out:
             return "timeout"
         if rc < 0:
-            try:
-                return f"crash: {signal.Signals(-rc).name}"
-            except ValueError:
-                return f"crash: signal {-rc}"
+            return f"crash: {signal_name(-rc)}"
         tail = _log_tail(log_path)
         return f"exited with code {rc}" + (f": {tail}" if tail else "")
 
@@ -705,14 +695,8 @@ def _log_tail(path: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 def _worker_main() -> None:
-    job, fd, request = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    channel = os.fdopen(fd, "w", encoding="utf-8")
-
-    def send(**msg: Any) -> None:
-        channel.write(json.dumps(msg) + "\n")
-        channel.flush()
-
-    tempfile.tempdir = None          # honour the TMPDIR the supervisor set
+    channel = WorkerChannel(sys.argv)
+    job, send = channel.job, channel.send
     import warp as wp
 
     # Before init (Warp reads it there); nothing should be written, Module.load(binary_path=...)
@@ -723,10 +707,9 @@ def _worker_main() -> None:
     from . import warp_ir
 
     warp_ir.warp()
-    pch = _PchShare(os.path.join(job, "pch"))
+    pch = PchSeed(os.path.join(job, "pch"), _native_pch_dir())
     send(ready=os.getpid())
-    with open(request, encoding="utf-8") as f:
-        items = json.load(f)
+    items = channel.work()
     meta = os.path.join(job, "obj", "meta.json")
     for item in items:
         if item["text"] is not None:
@@ -747,7 +730,6 @@ def _worker_main() -> None:
             except Exception as e:   # _run_item catches what a prediction can cause; this is ours
                 ran = {"ok": False, "reason": f"{type(e).__name__}: {e}"[:DETAIL_CHARS], "io": "", "harness": True}
             send(ran=item["i"], **ran)
-    send(end=True)
     channel.close()
 
 
@@ -819,33 +801,11 @@ def _run_prediction(wp: Any, item: dict, meta: str) -> dict:
         warp_ir._release(module, filename)
 
 
-class _PchShare:
-    """Share native's clang precompiled header (1.3 s to build) with later workers of the call.
+def _native_pch_dir() -> str | None:
+    """``native``'s per-process clang PCH directory (None: losing it only costs speed)."""
+    from . import native
 
-    native keeps it in a per-process directory (``native._clang_pch_dir()``); a hard link in the
-    call's directory outlives a crashed worker, and the next worker links it into its own.
-    """
-
-    def __init__(self, seed_dir: str) -> None:
-        from . import native
-
-        self.seed_dir = seed_dir
-        try:
-            self.dir: str | None = native._clang_pch_dir()
-        except Exception:   # private API: losing it only costs speed
-            self.dir = None
-        self.saved = False
-        if self.dir:
-            for name in os.listdir(seed_dir):
-                with contextlib.suppress(OSError):
-                    os.link(os.path.join(seed_dir, name), os.path.join(self.dir, name))
-            self.saved = bool(os.listdir(seed_dir))
-
-    def save(self) -> None:
-        if self.saved or not self.dir:
-            return
-        for name in os.listdir(self.dir):
-            if name.endswith(".pch"):
-                with contextlib.suppress(OSError):
-                    os.link(os.path.join(self.dir, name), os.path.join(self.seed_dir, name))
-                    self.saved = True
+    try:
+        return native._clang_pch_dir()
+    except Exception:
+        return None

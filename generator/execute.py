@@ -244,14 +244,7 @@ class _Round:
                 msg = self._next_message(read_fd, deadline)
                 if msg is None or msg == "timeout":
                     timed_out = msg == "timeout"
-                    if timed_out:
-                        proc.kill()
-                    try:
-                        rc = proc.wait(timeout=EXIT_TIMEOUT_S)
-                    except subprocess.TimeoutExpired:   # closed its channel yet lives on
-                        proc.kill()
-                        rc = proc.wait()
-                    why = self._why(rc, timed_out, phase, log_path)
+                    why = self._why(reap(proc, kill=timed_out), timed_out, phase, log_path)
                     return self._blame(phase, why, results, solo, progress)
                 if "done" in msg:
                     results[msg["done"]] = ExecResult(msg["ok"], msg["reason"], msg["io"])
@@ -291,10 +284,7 @@ class _Round:
         if timed_out:
             return "timeout" if phase["kind"] == "run" else f"timeout: {phase['kind']}"
         if rc < 0:
-            try:
-                return f"crash:{signal.Signals(-rc).name}"
-            except ValueError:
-                return f"crash:signal {-rc}"
+            return f"crash:{signal_name(-rc)}"
         tail = log_tail(log_path)
         return f"worker_error: exit {rc}" + (f": {tail}" if tail else "")
 
@@ -315,6 +305,28 @@ class _Round:
         return progress
 
 
+def reap(proc: subprocess.Popen, kill: bool) -> int:
+    """Kill the worker when asked, wait for it, return its exit status (shared with ``evaluate``).
+
+    A worker that closed its channel yet lives on past ``EXIT_TIMEOUT_S`` is killed.
+    """
+    if kill:
+        proc.kill()
+    try:
+        return proc.wait(timeout=EXIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def signal_name(signum: int) -> str:
+    """``SIGSEGV`` for 11, ``signal 77`` for a number with no name (shared with ``evaluate``)."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 def log_tail(path: str) -> str:
     """The last non-blank line a worker wrote to its log (shared with ``evaluate``)."""
     try:
@@ -329,15 +341,34 @@ def log_tail(path: str) -> str:
 # Worker (a fresh process): compile chunks, launch items, report each phase before entering it.
 # ---------------------------------------------------------------------------------------------
 
+class WorkerChannel:
+    """A sandbox worker's side of its supervisor (shared with ``evaluate``).
+
+    The worker is started as ``python -c ... JOB FD REQUEST``: it reports JSON lines on the
+    inherited pipe FD, reads its work from the REQUEST file and keeps scratch files under JOB.
+    """
+
+    def __init__(self, argv: list[str]) -> None:
+        self.job, fd, self.request = argv[1], int(argv[2]), argv[3]
+        self._channel = os.fdopen(fd, "w", encoding="utf-8")
+        tempfile.tempdir = None          # honour the TMPDIR the supervisor set
+
+    def send(self, **msg: Any) -> None:
+        self._channel.write(json.dumps(msg) + "\n")
+        self._channel.flush()
+
+    def work(self) -> Any:
+        with open(self.request, encoding="utf-8") as f:
+            return json.load(f)
+
+    def close(self) -> None:
+        self.send(end=True)
+        self._channel.close()
+
+
 def _worker_main() -> None:
-    job, fd, request = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    channel = os.fdopen(fd, "w", encoding="utf-8")
-
-    def send(**msg: Any) -> None:
-        channel.write(json.dumps(msg) + "\n")
-        channel.flush()
-
-    tempfile.tempdir = None          # honour the TMPDIR the supervisor set
+    channel = WorkerChannel(sys.argv)
+    job, send = channel.job, channel.send
     import warp as wp
 
     from . import warp_ir
@@ -348,40 +379,39 @@ def _worker_main() -> None:
     if platform.machine().lower() in ("x86_64", "amd64"):
         wp.config.cpu_compiler_flags = CPU_FLAGS
     warp_ir.warp()
-    pch = _PchSeed(os.path.join(job, "pch"))
+    pch = PchSeed(os.path.join(job, "pch"), _warp_pch_dir())
     send(ready=os.getpid())
-    with open(request, encoding="utf-8") as f:
-        plan = json.load(f)["chunks"]
-    for chunk in plan:
+    for chunk in channel.work()["chunks"]:
         _Chunk(wp, chunk, send, pch).work()
-    send(end=True)
     channel.close()
 
 
-class _PchSeed:
-    """Share Warp's clang precompiled header (1.3 s to build) with later workers of the call.
+def _warp_pch_dir() -> str | None:
+    """The per-process directory Warp keeps its clang PCH in (None: private API gone)."""
+    try:
+        import warp._src.context as ctx
+        return ctx.runtime.get_clang_pch_dir()
+    except Exception:   # private API: losing it only costs speed
+        return None
 
-    Warp keeps the PCH in a per-process temp dir (``runtime.get_clang_pch_dir()``); a hard link
-    in the call's seed dir outlives the worker, and the next worker links it into its own dir.
+
+class PchSeed:
+    """Share a clang precompiled header (1.3 s to build) with later workers of the call.
+
+    The PCH lives in a per-process directory ``pch_dir``; a hard link in the call's
+    ``seed_dir`` outlives the worker, and the next worker links it into its own directory.
+    Shared with ``evaluate`` (whose PCH is ``native``'s).
     """
 
-    def __init__(self, seed_dir: str) -> None:
+    def __init__(self, seed_dir: str, pch_dir: str | None) -> None:
         self.seed_dir = seed_dir
-        self.dir = self._pch_dir()
+        self.dir = pch_dir
         self.saved = False
         if self.dir:
             for name in os.listdir(seed_dir):
                 with contextlib.suppress(OSError):
                     os.link(os.path.join(seed_dir, name), os.path.join(self.dir, name))
             self.saved = bool(os.listdir(seed_dir))
-
-    @staticmethod
-    def _pch_dir() -> str | None:
-        try:
-            import warp._src.context as ctx
-            return ctx.runtime.get_clang_pch_dir()
-        except Exception:   # private API: losing it only costs speed
-            return None
 
     def save(self) -> None:
         if self.saved or not self.dir:
@@ -394,7 +424,7 @@ class _PchSeed:
 
 
 class _Chunk:
-    def __init__(self, wp: Any, chunk: dict, send: Callable[..., None], pch: _PchSeed) -> None:
+    def __init__(self, wp: Any, chunk: dict, send: Callable[..., None], pch: PchSeed) -> None:
         self.wp = wp
         self.chunk = chunk
         self.send = send

@@ -146,6 +146,7 @@ def test_compile_level_is_identical_with_num_proc_2(tmp_path, monkeypatch):
     import warp_ir_pairs  # noqa: F401  (registers the builder)
 
     monkeypatch.setattr(driver, "SHARD_SIZE", 3)   # two shards, so two processes really share the work
+    assert driver.shards(6) == [(0, 3), (3, 6)]
 
     def load(sub: str, **kw):
         ds = datasets.load_dataset("warp_ir_pairs", "cuda-tiny", num_examples=6, verify="compile",
