@@ -95,7 +95,7 @@ class _Composer:
                 t = rng.choice((F32, F32, I32, "wp.vec3"))
                 name = kb.fresh(rng.choice(("GAIN", "EPS", "LIMIT", "SCALE", "UP", "OFFSET", "DAMPING")))
                 kb.add_preamble(f"{name} = wp.constant({literal(rng, t)})")
-                kb.scope.add(Var(name, t, mutable=False))
+                kb.scope.add(Var(name, t, mutable=False, constant=True))
         for _ in range(rng.randint(0, 2)):
             t = rng.choice([t for t in self.types if wtype(t).kind == "scalar"] or [F32])
             kb.scalar_param(rng.choice(("alpha", "beta", "scale", "bias", "n", "dt", "k", "lo", "hi")), t)

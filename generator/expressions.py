@@ -19,6 +19,9 @@ from .wtypes import INT_SCALARS, literal, wtype
 
 # Functions whose arguments must stay in a safe range (finite results, no undefined behaviour
 # when the kernel is executed): the generator wraps such arguments by domain and type kind.
+# Casts Warp 1.19 mishandles when given a wp.constant by name (see ExprGen.call).
+_WIDE_SCALARS = frozenset({"wp.float64", "wp.int64", "wp.uint64"})
+
 _FLOAT_WRAP: dict[str, Callable[[str, str], str]] = {
     "positive": lambda e, t: f"(wp.abs({e}) + {_one(t, '0.5')})",
     "unit": lambda e, t: f"wp.clamp({e}, {_one(t, '-0.99')}, {_one(t, '0.99')})",
@@ -96,7 +99,12 @@ class ExprGen:
 
     def call(self, sig: Signature, depth: int) -> str:
         self.used[sig.fn] += 1
-        return f"{sig.fn}({', '.join(self._argument(a, sig.domain, depth) for a in sig.args)})"
+        args = [self._argument(a, sig.domain, depth) for a in sig.args]
+        if sig.group == "conversion" and sig.ret in _WIDE_SCALARS and args[0] in self.scope.constants():
+            # Warp 1.19 retypes a wp.constant passed bare to a 64-bit cast (wp.float64(GAIN)) for
+            # the rest of the function, so a later float32 use of GAIN is refused: cast a literal.
+            args[0] = literal(self.rng, sig.args[0])
+        return f"{sig.fn}({', '.join(args)})"
 
     def _argument(self, type_name: str, domain: str, depth: int) -> str:
         t = wtype(type_name)

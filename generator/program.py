@@ -35,6 +35,7 @@ class Var:
     kind: str = "value"  # value | array | struct
     ndim: int = 0      # arrays only
     mutable: bool = True  # False: generated code never reassigns it (parameters, loop counters)
+    constant: bool = False  # a module-level wp.constant
 
 
 @dataclass
@@ -55,6 +56,10 @@ class Scope:
 
     def names(self) -> set[str]:
         return {n for b in self.blocks for n in b}
+
+    def constants(self) -> set[str]:
+        """Visible names that are module-level ``wp.constant`` values."""
+        return {n for b in self.blocks for n, v in b.items() if v.constant}
 
     def values(self, type_name: str | None = None) -> list[Var]:
         """Visible scalar/vector/... values, optionally of one type (innermost shadowing wins)."""

@@ -62,3 +62,37 @@ def test_composed_kernels_are_all_distinct_structures():
 
     hashes = {structure_hash(composed(random.Random(s), 1 + s % 5).python_source) for s in range(200)}
     assert len(hashes) >= 190
+
+
+WIDE_CAST_THEN_USE = """import warp as wp
+GAIN = wp.constant(1.5)
+@wp.kernel
+def k(a: wp.array(dtype=float), b: wp.array(dtype=wp.float64)):
+    b[0] = {cast}
+    a[0] = GAIN * a[0]
+"""
+
+
+def test_warp_retypes_a_constant_cast_to_64_bits_so_the_synthesizer_never_writes_that():
+    """Warp 1.19: after ``wp.float64(GAIN)`` every later ``GAIN`` in the function is float64.
+
+    That refused about 5 in 100,000 composed kernels ("Input types must be the same"); the
+    synthesizer now casts a literal instead of a bare constant to wp.float64/int64/uint64.
+    """
+    with pytest.raises(warp_ir.KernelRejected, match="Input types must be the same"):
+        warp_ir.emit(WIDE_CAST_THEN_USE.format(cast="wp.float64(GAIN)"), "k", "cpu")
+    warp_ir.emit(WIDE_CAST_THEN_USE.format(cast="wp.float64(-GAIN)"), "k", "cpu")   # only the bare name
+
+    from warp_ir_pairs_generator.builtin_catalog import Signature
+    from warp_ir_pairs_generator.expressions import ExprGen
+    from warp_ir_pairs_generator.program import Scope, Var
+
+    scope = Scope()
+    scope.add(Var("GAIN", "wp.float32", mutable=False, constant=True))
+    scope.add(Var("x", "wp.float32", mutable=False))
+    gen = ExprGen(random.Random(0), scope, leaf_prob=1.0)
+    wide = Signature("wp.float64", ("wp.float32",), "wp.float64", group="conversion")
+    narrow = Signature("wp.float16", ("wp.float32",), "wp.float16", group="conversion")
+    wide_casts = {gen.call(wide, 1) for _ in range(200)}
+    assert "wp.float64(GAIN)" not in wide_casts and "wp.float64(x)" in wide_casts
+    assert "wp.float16(GAIN)" in {gen.call(narrow, 1) for _ in range(200)}   # narrow casts are fine
