@@ -17,11 +17,11 @@ from .builtin_catalog import Signature, by_return_type
 from .program import Scope
 from .wtypes import INT_SCALARS, literal, wtype
 
-# Functions whose arguments must stay in a safe range (finite results, no undefined behaviour
-# when the kernel is executed): the generator wraps such arguments by domain and type kind.
 # Casts Warp 1.19 mishandles when given a wp.constant by name (see ExprGen.call).
 _WIDE_SCALARS = frozenset({"wp.float64", "wp.int64", "wp.uint64"})
 
+# Functions whose arguments must stay in a safe range (finite results, no undefined behaviour
+# when the kernel is executed): the generator wraps such arguments by domain and type kind.
 _FLOAT_WRAP: dict[str, Callable[[str, str], str]] = {
     "positive": lambda e, t: f"(wp.abs({e}) + {_one(t, '0.5')})",
     "unit": lambda e, t: f"wp.clamp({e}, {_one(t, '-0.99')}, {_one(t, '0.99')})",

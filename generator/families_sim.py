@@ -175,7 +175,7 @@ class _Knobs:
         else:
             text = kb.fresh(base.upper())
             kb.add_preamble(f"{text} = wp.constant({value})")
-        kb.scope.blocks[0][text] = Var(text, type_name, mutable=False, constant=text.isupper())
+        kb.scope.blocks[0][text] = Var(text, type_name, mutable=False, constant=style != "struct")
         return text
 
     def render(self) -> KernelSource:
