@@ -104,6 +104,10 @@ class ExprGen:
             # Warp 1.19 retypes a wp.constant passed bare to a 64-bit cast (wp.float64(GAIN)) for
             # the rest of the function, so a later float32 use of GAIN is refused: cast a literal.
             args[0] = literal(self.rng, sig.args[0])
+        if sig.fn == "wp.float64" and args[0] in ("True", "False"):
+            # Warp 1.19 emits wp.float64(True) as the C++ `var = True;`, which no compiler
+            # accepts (warp_ir rejects such IR): cast a comparison instead.
+            args[0] = self._compare(depth)
         return f"{sig.fn}({', '.join(args)})"
 
     def _argument(self, type_name: str, domain: str, depth: int) -> str:

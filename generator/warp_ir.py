@@ -162,7 +162,29 @@ def _module_text(wp, kernel, backend: str, mode: str | None = None) -> tuple[dic
     except Exception as e:  # Warp raises RuntimeError, WarpCodegen*Error, KeyError, ...
         raise KernelRejected(type(e).__name__, _first_line(e)) from None
     body = text[text.index(cg.codegen_cast_macros) + len(cg.codegen_cast_macros):]
+    _check_no_python_literals(body)
     return options, text, body, kernel.get_mangled_name()
+
+
+# A Python bool literal in C++ code; comments (which quote the Python source) and string
+# literals (printf formats) are cut out first.
+_PY_BOOL = re.compile(r"\b(?:True|False)\b")
+_CPP_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+
+
+def _check_no_python_literals(body: str) -> None:
+    """Refuse IR in which Warp wrote a Python literal into the C++ (no compiler accepts it).
+
+    Warp 1.19 emits ``wp.float64(True)`` as ``var_N = True;`` on both backends. The synthesizer
+    avoids that form; this catches any other way into the same bug, so such IR is counted and
+    replaced instead of recorded.
+    """
+    if "True" not in body and "False" not in body:
+        return
+    for line in body.splitlines():
+        code = _CPP_STRING.sub('""', line).split("//", 1)[0]
+        if _PY_BOOL.search(code):
+            raise KernelRejected("WarpEmittedPythonLiteral", f"Warp emitted invalid C++: {code.strip()[:120]}")
 
 
 def _codegen(wp, module: types.ModuleType, kernel, backend: str, debug: bool = False) -> KernelIR:

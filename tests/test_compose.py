@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from warp_ir_pairs_generator import warp_ir
@@ -96,3 +97,18 @@ def test_warp_retypes_a_constant_cast_to_64_bits_so_the_synthesizer_never_writes
     wide_casts = {gen.call(wide, 1) for _ in range(200)}
     assert "wp.float64(GAIN)" not in wide_casts and "wp.float64(x)" in wide_casts
     assert "wp.float16(GAIN)" in {gen.call(narrow, 1) for _ in range(200)}   # narrow casts are fine
+
+
+def test_the_synthesizer_never_casts_a_bool_literal_to_float64():
+    """Warp 1.19 writes wp.float64(True) into C++ as `True` (see test_warp_ir)."""
+    from warp_ir_pairs_generator.builtin_catalog import Signature
+    from warp_ir_pairs_generator.expressions import ExprGen
+    from warp_ir_pairs_generator.program import Scope
+
+    gen = ExprGen(random.Random(0), Scope(), leaf_prob=1.0)
+    to_f64 = Signature("wp.float64", ("bool",), "wp.float64", group="conversion")
+    to_f32 = Signature("wp.float32", ("bool",), "wp.float32", group="conversion")
+    casts = [gen.call(to_f64, 2) for _ in range(100)]
+    assert not any(c in ("wp.float64(True)", "wp.float64(False)") for c in casts)
+    assert all(re.fullmatch(r"wp\.float64\(.+ [<>]=? .+\)", c) for c in casts)
+    assert {"wp.float32(True)", "wp.float32(False)"} <= {gen.call(to_f32, 2) for _ in range(100)}

@@ -140,3 +140,22 @@ def test_a_definition_time_error_is_a_rejection_that_leaves_no_trace():
     assert "annotations" in info.value.message.lower()
     assert "helper_zz" not in ctx.function_key_counts
     assert not [name for name in ctx.user_modules if name.startswith("warp_ir_pairs_k")]
+
+
+FLOAT64_OF_BOOL = """import warp as wp
+@wp.kernel
+def k(a: wp.array(dtype=wp.float64), x: float):
+    if x > 0.5:
+        wp.printf("True or False? %f\\n", x)   # Python words in strings and comments are fine
+    a[0] = wp.float64({arg})
+"""
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_ir_with_a_python_literal_warp_wrote_into_the_cpp_is_rejected(backend):
+    """Warp 1.19 emits wp.float64(True) as `var_N = True;`: IR no compiler accepts is not recorded."""
+    with pytest.raises(warp_ir.KernelRejected) as info:
+        warp_ir.emit(FLOAT64_OF_BOOL.format(arg="True"), "k", backend)
+    assert info.value.reason == "WarpEmittedPythonLiteral" and "= True" in info.value.message
+    ir = warp_ir.emit(FLOAT64_OF_BOOL.format(arg="x > 0.5"), "k", backend)   # a bool value is fine
+    assert "True or False?" in ir.forward
