@@ -179,12 +179,16 @@ def _check_no_python_literals(body: str) -> None:
     avoids that form; this catches any other way into the same bug, so such IR is counted and
     replaced instead of recorded.
     """
-    if "True" not in body and "False" not in body:
-        return
-    for line in body.splitlines():
-        code = _CPP_STRING.sub('""', line).split("//", 1)[0]
-        if _PY_BOOL.search(code):
-            raise KernelRejected("WarpEmittedPythonLiteral", f"Warp emitted invalid C++: {code.strip()[:120]}")
+    for word in ("True", "False"):
+        at = body.find(word)
+        while at >= 0:                   # rare, mostly in comments: look at those lines only
+            start = body.rfind("\n", 0, at) + 1
+            end = body.find("\n", at)
+            end = len(body) if end < 0 else end
+            code = _CPP_STRING.sub('""', body[start:end]).split("//", 1)[0]
+            if _PY_BOOL.search(code):
+                raise KernelRejected("WarpEmittedPythonLiteral", f"Warp emitted invalid C++: {code.strip()[:120]}")
+            at = body.find(word, end)
 
 
 def _codegen(wp, module: types.ModuleType, kernel, backend: str, debug: bool = False) -> KernelIR:
