@@ -8,7 +8,7 @@ on the same kernels in one process, it prints:
 * the package's pairs/s (``driver.iter_shard``: synthesis, Warp, extraction, validation, records);
 * bare Warp's kernels/s on the same sources: define (exec + linecache) and codegen only, with the
   same module options, plus the module release a long-running caller needs;
-* their ratio (efficiency, goal >= 0.9);
+* their ratio (efficiency, goal >= 0.9), timed kernel by kernel with the two sides back to back;
 * pairs/s with 1 and 2 worker processes over the same indices, and their ratio (goal >= 1.85);
 * peak RSS of this process and of its children.
 """
@@ -64,6 +64,29 @@ def package(options: GenerationOptions, start: int, stop: int) -> tuple[float, l
     return time.perf_counter() - t0, records
 
 
+def paired(options: GenerationOptions, sources: list[tuple[str, str]], start: int, backend: str,
+           rounds: int = 3) -> tuple[float, float]:
+    """Seconds for bare Warp and for the package over the same kernels, timed kernel by kernel.
+
+    Each kernel is run by both sides back to back (alternating which goes first), so drift in
+    machine speed over the run hits both alike; each side's total is the sum over kernels of its
+    best time in ``rounds`` rounds.
+    """
+    best_bare = [float("inf")] * len(sources)
+    best_ours = [float("inf")] * len(sources)
+    for round_ in range(rounds):
+        for i, source in enumerate(sources):
+            sides = [("bare", lambda s=source: bare_warp([s], backend)),
+                     ("ours", lambda i=i: package(options, start + i, start + i + 1)[0])]
+            if (i + round_) % 2:
+                sides.reverse()
+            for side, run in sides:
+                seconds = run()
+                best = best_bare if side == "bare" else best_ours
+                best[i] = min(best[i], seconds)
+    return sum(best_bare), sum(best_ours)
+
+
 def _shard(args: tuple[GenerationOptions, int, int]) -> int:
     options, a, b = args
     return sum(1 for _ in driver.iter_shard(options, a, b))
@@ -94,11 +117,7 @@ def main() -> None:
         package(options, 0, 20)                                  # warm-up
         _, records = package(options, 1000, 1000 + n)             # the kernels both sides run
         sources = [(r["python_source"], r["kernel_name"]) for r in records]
-        # Interleaved, best of three each: drift in machine speed hits both sides alike.
-        bare, ours = float("inf"), float("inf")
-        for _ in range(3):
-            bare = min(bare, bare_warp(sources, backend))
-            ours = min(ours, package(options, 1000, 1000 + n)[0])
+        bare, ours = paired(options, sources, 1000, backend)
         one = parallel(options, 2000, 2000 + n, 1)
         two = parallel(options, 2000, 2000 + n, 2)
         print(f"{backend:5} package {n / ours:7.1f} pairs/s | bare Warp {n / bare:7.1f} kernels/s | "

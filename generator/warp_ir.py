@@ -221,9 +221,16 @@ def extract_function(body: str, signature: str) -> str:
     at = body.index(signature)
     start = body.rfind("\n\n", 0, at) + 2   # declarations start after a blank line
     # template<...>/extern "C" lines belong to the declaration; a // file:line comment too.
+    opening = body.index("{", at)
+    # Warp closes a function with a "}" in column 0 and indents everything inside: cut there
+    # when the braces balance (a scan of every brace costs ~0.2 ms a kernel).
+    end = body.find("\n}\n", opening)
+    if end >= 0:
+        text = body[start:end + 3]
+        if text.count("{") == text.count("}"):
+            return text
     depth = 0
-    # Visit braces only (a Python loop over every character costs ms on large kernels).
-    for m in _BRACE.finditer(body, body.index("{", at)):
+    for m in _BRACE.finditer(body, opening):
         depth += 1 if m.group() == "{" else -1
         if depth == 0:
             return body[start:m.end()] + "\n"

@@ -159,3 +159,39 @@ def test_ir_with_a_python_literal_warp_wrote_into_the_cpp_is_rejected(backend):
     assert info.value.reason == "WarpEmittedPythonLiteral" and "= True" in info.value.message
     ir = warp_ir.emit(FLOAT64_OF_BOOL.format(arg="x > 0.5"), "k", backend)   # a bool value is fine
     assert "True or False?" in ir.forward
+
+
+def _by_brace_counting(body: str, signature: str) -> str:
+    """Reference: the first point after the opening brace where braces balance."""
+    at = body.index(signature)
+    start, depth = body.rfind("\n\n", 0, at) + 2, 0
+    for i in range(body.index("{", at), len(body)):
+        depth += {"{": 1, "}": -1}.get(body[i], 0)
+        if depth == 0:
+            return body[start:i + 1] + "\n"
+    raise AssertionError("unbalanced")
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_extract_function_equals_brace_counting_on_warps_output(backend):
+    """extract_function cuts at Warp's column-0 closing brace; on Warp 1.19 output that is exact."""
+    options = GenerationOptions.from_config(f"{backend}-tiny")
+    checked = 0
+    for index in range(12):
+        ks = synthesis.synthesize(options, index, 0)
+        ir = warp_ir.emit(ks.python_source, ks.kernel_name, backend)
+        body = ir.module_text
+        signatures = [f"{ir.mangled_name}_{backend}_kernel_forward(", f"{ir.mangled_name}_{backend}_kernel_backward("]
+        signatures += [m.group(1) + "(" for m in warp_ir._HELPER_DECL.finditer(body)]
+        for signature in signatures:
+            assert warp_ir.extract_function(body, signature) == _by_brace_counting(body, signature)
+            checked += 1
+    assert checked >= 24
+
+
+def test_extract_function_falls_back_to_brace_counting_when_the_cut_does_not_balance():
+    body = ('\n\nvoid k_cpu_kernel_forward(int a)\n{\n    printf("{");\n}\n    a += 1;\n}\n'
+            '\n\nvoid k_cpu_kernel_backward(int a)\n{\n}\n')
+    signature = "k_cpu_kernel_forward("
+    assert warp_ir.extract_function(body, signature) == _by_brace_counting(body, signature)
+    assert warp_ir.extract_function(body, "k_cpu_kernel_backward(") == "void k_cpu_kernel_backward(int a)\n{\n}\n"
