@@ -170,6 +170,17 @@ def _validator():
 
 
 @functools.lru_cache(maxsize=1)
+def _fast_validator():
+    # jsonschema-rs checks a record in ~3 µs where jsonschema takes ~0.2 ms (2% of a record's
+    # whole cost); jsonschema stays the reference: it meta-checks the schema and words the
+    # errors, and tests/test_schema.py checks that the two agree.
+    import jsonschema_rs
+
+    _validator()
+    return jsonschema_rs.validator_for(json_schema())
+
+
+@functools.lru_cache(maxsize=1)
 def _io_validator():
     import jsonschema
 
@@ -182,10 +193,7 @@ def validation_errors(record: dict[str, Any]) -> list[str]:
     ``example_io`` is JSON text; JSON Schema only annotates a string's content, so its content
     schema is enforced here.
     """
-    errors = [
-        f"{'/'.join(map(str, e.absolute_path)) or '<record>'}: {e.message[:200]}"
-        for e in _validator().iter_errors(record)
-    ]
+    errors = [] if _fast_validator().is_valid(record) else _record_errors(record)
     text = record.get("example_io")
     if isinstance(text, str) and text:
         try:
@@ -194,3 +202,11 @@ def validation_errors(record: dict[str, Any]) -> list[str]:
         except json.JSONDecodeError as e:
             errors.append(f"example_io: not JSON ({e.msg})")
     return errors
+
+
+def _record_errors(record: dict[str, Any]) -> list[str]:
+    """jsonschema's messages for an invalid record (jsonschema-rs's if jsonschema finds none)."""
+    errors = [f"{'/'.join(map(str, e.absolute_path)) or '<record>'}: {e.message[:200]}"
+              for e in _validator().iter_errors(record)]
+    return errors or [f"{'/'.join(map(str, e.instance_path)) or '<record>'}: {e.message[:200]}"
+                      for e in _fast_validator().iter_errors(record)]

@@ -49,3 +49,33 @@ def test_ir_is_the_forward_function_of_the_configured_backend(tiny_records):
     for record in tiny_records["cuda"][:20]:
         assert 'extern "C" __global__ void' in record["ir_code"]
         assert "_idx += static_cast<size_t>(blockDim.x) * static_cast<size_t>(gridDim.x)" in record["ir_code"]
+
+
+def _mutations(record: dict) -> list[dict]:
+    """Broken copies of a valid record, one way of breaking it each."""
+    out = []
+    for field, value in (("ir_code", 5), ("seed", "0"), ("index", -1.5), ("ptx_arch", None), ("warp_options", [])):
+        out.append({**record, field: value})
+    out.append({k: v for k, v in record.items() if k != "structure_hash"})
+    out.append({**record, "unexpected_field": ""})
+    out.append({**record, "ir_code": "int main() {}"})                # not a kernel's forward function
+    out.append({**record, "error_message": "boom"})                   # only errors records carry one
+    out.append({**record, "backend": "errors"})                       # errors records have no IR
+    return out
+
+
+def test_the_fast_validator_agrees_with_jsonschema(tiny_records):
+    """Records are checked by jsonschema-rs; jsonschema (the reference) must give the same verdicts."""
+    reference = jsonschema.Draft202012Validator(schema.shipped_json_schema())
+    fast = schema._fast_validator()
+    checked = broken = 0
+    for records in tiny_records.values():
+        for record in records[:64]:
+            assert fast.is_valid(record) and reference.is_valid(record)
+            checked += 1
+            for bad in _mutations(record):
+                assert not reference.is_valid(bad)
+                assert not fast.is_valid(bad), [k for k in {*bad, *record} if bad.get(k) != record.get(k)]
+                assert schema.validation_errors(bad)
+                broken += 1
+    assert checked == 128 and broken == 128 * len(_mutations(tiny_records["cpu"][0]))
