@@ -42,30 +42,42 @@ def abstract_tokens(source: str) -> list[str]:
     newlines inside brackets and comment-only lines do not.
     """
     out: list[str] = []
+    append = out.append
     ids: dict[str, str] = {}
     depth = 0
     after_wp_dot = False
     prev = ""
+    keep_names = _KEEP
     for m in _TOKEN.finditer(source):
-        kind, text = m.lastgroup, m.group()
-        if kind in ("comment", "space"):
+        kind = m.lastgroup
+        if kind == "comment" or kind == "space":
             continue
+        text = m.group()
         if kind == "newline":
             if depth == 0 and out and not out[-1].startswith("NL"):
-                out.append("NL" + text.rsplit("\n", 1)[1])
+                append("NL" + text.rsplit("\n", 1)[1])
             continue
         if kind == "name":
-            keep = after_wp_dot or text in _KEEP
-            out.append(text if keep else ids.setdefault(text, f"ID{len(ids)}"))
+            if after_wp_dot or text in keep_names:
+                append(text)
+            else:
+                name = ids.get(text)
+                if name is None:
+                    name = ids[text] = f"ID{len(ids)}"
+                append(name)
         elif kind == "number":
-            out.append("FLOAT" if any(c in text for c in ".eE") and not text[:2].lower() == "0x" else "INT")
+            is_float = ("." in text or "e" in text or "E" in text) and text[:2] not in ("0x", "0X")
+            append("FLOAT" if is_float else "INT")
         elif kind == "string":
-            out.append("STR")
+            append("STR")
         else:
-            depth += text in "([{" and kind == "op"
-            depth -= text in ")]}" and kind == "op" and depth > 0
-            out.append(text)
-        after_wp_dot = text == "." and prev == "wp"
+            if kind == "op":
+                if text in "([{":
+                    depth += 1
+                elif text in ")]}" and depth > 0:
+                    depth -= 1
+            append(text)
+        after_wp_dot = prev == "wp" and text == "."
         prev = text
     return out
 

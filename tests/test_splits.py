@@ -60,3 +60,12 @@ def test_no_duplicate_source_within_a_tier(tiny_records):
     for records in tiny_records.values():
         sources = [r["python_source"] for r in records]
         assert len(set(sources)) == len(sources)
+
+
+PINNED = ("import warp as wp\n\n@wp.kernel\ndef k(a: wp.array(dtype=float), n: int):\n    i = wp.tid()  # note\n"
+          "    x = (a[i] *\n         2.5e-1) + 0x1F\n    if x > 1.0:\n        a[i] = wp.sin(x) + float(n)\n")
+
+
+def test_the_structure_abstraction_is_pinned():
+    """Every record's split depends on it: changing it moves records between splits (a new dataset)."""
+    assert structure_hash(PINNED) == "86b9782769fecc39"
