@@ -103,7 +103,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .execute import PchSeed, WorkerChannel, log_tail, read_json_line, reap, signal_name
+from .execute import EXIT_TIMEOUT_S, PchSeed, WorkerChannel, log_tail, read_json_line, reap, signal_name
 
 RUNGS = ("exact", "compiles", "behaves")
 # failed_rung names the most basic rung that failed: a prediction that does not compile
@@ -116,7 +116,6 @@ ATOL = 1e-5
 COMPILE_TIMEOUT_S = 120.0
 # A worker that does not start (import + wp.init) or move on between phases in this long is broken.
 STARTUP_TIMEOUT_S = 120.0
-EXIT_TIMEOUT_S = 30.0
 # Consecutive worker deaths outside any item before the remaining items are given up on.
 MAX_WORKER_FAILURES = 2
 DETAIL_CHARS = 300
