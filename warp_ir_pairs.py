@@ -20,11 +20,12 @@ import datasets
 from datasets.builder import Key
 from warp_ir_pairs_generator import configs, driver, evaluate, registration, schema, split_memo, warp_ir
 
-__all__ = ["DATASET_NAME", "WarpIRPairs", "WarpIRPairsConfig", "evaluate"]
+__all__ = ["DATASET_NAME", "DATASET_VERSION", "WarpIRPairs", "WarpIRPairsConfig", "evaluate"]
 
 __version__ = "0.1.0"
 DATASET_NAME = "warp_ir_pairs"
 WARP_VERSION = configs.WARP_VERSION
+DATASET_VERSION = configs.DATASET_VERSION
 
 logger = logging.getLogger("warp_ir_pairs")
 
@@ -61,7 +62,7 @@ def _builder_configs() -> list[WarpIRPairsConfig]:
     out = []
     for name in configs.config_names():
         backend, tier = configs.parse_config_name(name)
-        out.append(WarpIRPairsConfig(name=name, backend=backend, tier=tier, version=datasets.Version(__version__),
+        out.append(WarpIRPairsConfig(name=name, backend=backend, tier=tier, version=datasets.Version(DATASET_VERSION),
                                      description=f"{backend} IR, {tier} tier ({configs.TIERS[tier]:,} records)"))
     return out
 
@@ -72,7 +73,7 @@ class WarpIRPairs(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIG_CLASS = WarpIRPairsConfig
     BUILDER_CONFIGS = _builder_configs()
     DEFAULT_CONFIG_NAME = "cpu"
-    VERSION = datasets.Version(__version__)
+    VERSION = datasets.Version(DATASET_VERSION)
 
     def __init__(self, *args, **kwargs):
         config_name = kwargs.get("config_name")
@@ -133,7 +134,7 @@ def _register() -> None:
     sources = [here, *engine.glob("*.py"), *engine.glob("*.json")]
     # The importable name, not __name__: under `python -m warp_ir_pairs` this module is __main__.
     registration.register(DATASET_NAME, "warp_ir_pairs",
-                          registration.code_hash(*sources, extra=f"{__version__}|{WARP_VERSION}"))
+                          registration.code_hash(*sources, extra=f"{__version__}|{DATASET_VERSION}|{WARP_VERSION}"))
 
 
 _register()

@@ -109,6 +109,7 @@ class ConfigEntry:
 class Manifest:
     package: str
     package_version: str
+    dataset_version: str
     warp_version: str
     configs: list[ConfigEntry]
 
@@ -140,7 +141,9 @@ def read_manifest(release_dir: Path) -> Manifest:
         entries.append(ConfigEntry(name, dict(spec["options"]), splits, rejected))
     if not entries:
         raise ValueError(f"{MANIFEST}: no configs")
-    return Manifest(data["package"], data["package_version"], data["warp_version"], entries)
+    if not isinstance(data.get("dataset_version"), str):
+        raise ValueError(f"{MANIFEST}: no dataset_version (a release of warp-ir-pairs before 0.1.0's golden digests?)")
+    return Manifest(data["package"], data["package_version"], data["dataset_version"], data["warp_version"], entries)
 
 
 def _shard_file(release_dir: Path, entry: ConfigEntry, split: str, shard: Shard) -> Path:
@@ -661,7 +664,8 @@ def _verify_levels(figures: Sequence[ConfigFigures]) -> str:
 
 
 def _versions(manifest: Manifest) -> str:
-    return _table(["component", "version"], [[f"`{manifest.package}`", manifest.package_version],
+    return _table(["component", "version"], [["dataset content", manifest.dataset_version],
+                                             [f"`{manifest.package}`", manifest.package_version],
                                              ["`warp-lang`", manifest.warp_version]])
 
 
@@ -710,6 +714,7 @@ def render(manifest: Manifest, figures: Sequence[ConfigFigures], written: dict[s
         family_summary=_family_summary(figures),
         warp_version=manifest.warp_version,
         package_version=manifest.package_version,
+        dataset_version=manifest.dataset_version,
         verify_levels=_verify_levels(figures),
         split_weights=_split_weights(),
         repo_id=repo_id or REPO_PLACEHOLDER,

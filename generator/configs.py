@@ -19,6 +19,9 @@ DEFAULT_TIER = "small"
 DEFAULT_SEED = 42
 # Records are Warp output: they are only reproducible with this exact Warp (see setup.cfg pin).
 WARP_VERSION = "1.19.0"
+# The version of the dataset's content: bumped (with a CHANGELOG entry) whenever any record of
+# any config changes; tests/golden pins digests of the first records under this version.
+DATASET_VERSION = "0.1.0"
 MAX_SEED = 2**63 - 1
 # Difficulty levels: 1 gives one-liners, 5 long kernels with deep nesting. None (the default)
 # mixes them: each record draws its own level, recorded in its ``complexity`` field.

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import driver, schema, warp_ir
-from .configs import WARP_VERSION, GenerationOptions
+from .configs import DATASET_VERSION, WARP_VERSION, GenerationOptions
 from .structure import SPLIT_NAMES, split_of
 
 PACKAGE = "warp-ir-pairs"
@@ -193,7 +193,7 @@ def generate(config: str, root: str | Path, options: GenerationOptions,
         bar.close()
     # A split with no record at all (tiny counts) has no shard, so it is absent from the manifest.
     manifest["configs"][config] = _config_entry(wanted, [markers[u.number] for u in units])
-    manifest.update(package_version=package_version(), warp_version=WARP_VERSION)
+    manifest.update(package_version=package_version(), dataset_version=DATASET_VERSION, warp_version=WARP_VERSION)
     _write_json(root / MANIFEST, manifest)
     return manifest
 
@@ -215,7 +215,7 @@ def _progress(total: int, done: int, config: str):
 
 def _empty_manifest() -> dict:
     return {"format": FORMAT, "package": PACKAGE, "package_version": package_version(),
-            "warp_version": WARP_VERSION, "configs": {}}
+            "dataset_version": DATASET_VERSION, "warp_version": WARP_VERSION, "configs": {}}
 
 
 def _config_entry(options: dict, markers: list[dict]) -> dict:

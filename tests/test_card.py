@@ -44,7 +44,7 @@ def _sha256(path: Path) -> str:
 def make_release(root: Path, spec: dict[str, dict] = RELEASE) -> dict[str, dict[str, list[dict]]]:
     """Write a release folder as the generate command does; return config -> split -> records."""
     manifest: dict = {"format": 1, "package": "warp-ir-pairs", "package_version": "0.1.0",
-                      "warp_version": "1.19.0", "configs": {}}
+                      "dataset_version": "0.1.0", "warp_version": "1.19.0", "configs": {}}
     written: dict[str, dict[str, list[dict]]] = {}
     for name, overrides in spec.items():
         options = GenerationOptions.from_config(name, **overrides)
