@@ -18,7 +18,10 @@ from pathlib import Path
 
 import datasets
 from datasets.builder import Key
-from warp_ir_pairs_generator import configs, driver, evaluate, registration, schema, split_memo, warp_ir
+from warp_ir_pairs_generator import driver, evaluate, registration
+from warp_ir_pairs_generator import options as configs
+from warp_ir_pairs_generator.record import schema, split_memo
+from warp_ir_pairs_generator.toolchain import codegen
 
 __all__ = ["DATASET_NAME", "DATASET_VERSION", "WarpIRPairs", "WarpIRPairsConfig", "evaluate"]
 
@@ -92,7 +95,7 @@ class WarpIRPairs(datasets.GeneratorBasedBuilder):
     def _split_generators(self, dl_manager):
         # Initialise Warp here, once: with num_proc > 1 every split's worker pool is forked from
         # this process, and each worker would otherwise pay Warp's start-up again.
-        warp_ir.warp()
+        codegen.warp()
         shards = driver.shards(self.options.num_examples)
         return [datasets.SplitGenerator(name=split, gen_kwargs={"shards": shards, "split": split})
                 for split in driver.nonempty_splits(self.options)]
@@ -131,7 +134,7 @@ _BUILDER_KWARGS = {"cache_dir", "dataset_name", "config_name", "hash", "base_pat
 def _register() -> None:
     here = Path(__file__).resolve()
     engine = Path(driver.__file__).resolve().parent
-    sources = [here, *engine.glob("*.py"), *engine.glob("*.json")]
+    sources = [here, *engine.rglob("*.py"), *engine.rglob("*.json")]
     # The importable name, not __name__: under `python -m warp_ir_pairs` this module is __main__.
     registration.register(DATASET_NAME, "warp_ir_pairs",
                           registration.code_hash(*sources, extra=f"{__version__}|{DATASET_VERSION}|{WARP_VERSION}"))

@@ -18,8 +18,9 @@ import os
 import platform
 import time
 
-from warp_ir_pairs_generator import native, synthesis, warp_ir
-from warp_ir_pairs_generator.configs import GenerationOptions
+from warp_ir_pairs_generator import synth
+from warp_ir_pairs_generator.options import GenerationOptions
+from warp_ir_pairs_generator.toolchain import codegen, native
 
 TILE_GLOBAL = "shared_tile_storage"
 
@@ -30,11 +31,11 @@ def modules(backend: str, count: int) -> list[tuple[str, str]]:
     out = []
     index = 1000
     while len(out) < count:
-        ks = synthesis.synthesize(options, index, 0)
+        ks = synth.synthesize(options, index, 0)
         index += 1
         try:
             out.append(native.module_text(ks.python_source, ks.kernel_name, backend))
-        except warp_ir.KernelRejected:
+        except codegen.KernelRejected:
             continue
     return out
 
@@ -65,7 +66,7 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, default=10)
     parser.add_argument("--backends", default="cpu,cuda")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, warp {warp_ir.warp_version()}, "
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, warp {codegen.warp_version()}, "
           f"cpu target {native.CPU_TARGET}, ptx sm_{native.PTX_ARCH_DEFAULT}")
     for backend in args.backends.split(","):
         measure(backend, modules(backend, args.num_examples), args.max_batch)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from warp_ir_pairs_generator import synthesis, warp_ir
-from warp_ir_pairs_generator.configs import GenerationOptions
+from warp_ir_pairs_generator import synth
+from warp_ir_pairs_generator.options import GenerationOptions
+from warp_ir_pairs_generator.toolchain import codegen
 
 
 def main() -> None:
@@ -26,13 +27,13 @@ def main() -> None:
     options = GenerationOptions.from_config(args.config)
     checked = refused = 0
     for index in range(args.start, args.stop):
-        ks = synthesis.synthesize(options, index, 0)
+        ks = synth.synthesize(options, index, 0)
         if ks.category != "composed":
             continue
         checked += 1
         try:
-            warp_ir.emit_all(ks.python_source, ks.kernel_name, options.targets)
-        except warp_ir.KernelRejected as e:
+            codegen.emit_all(ks.python_source, ks.kernel_name, options.targets)
+        except codegen.KernelRejected as e:
             refused += 1
             print(json.dumps({"index": index, "reason": f"{e.reason}: {e.message}", "source": ks.python_source}),
                   flush=True)

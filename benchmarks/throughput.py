@@ -25,15 +25,16 @@ import time
 import types
 from concurrent.futures import ProcessPoolExecutor
 
-from warp_ir_pairs_generator import driver, warp_ir
-from warp_ir_pairs_generator.configs import GenerationOptions
+from warp_ir_pairs_generator import driver
+from warp_ir_pairs_generator.options import GenerationOptions
+from warp_ir_pairs_generator.toolchain import codegen
 
 _ids = itertools.count()
 
 
 def bare_warp(sources: list[tuple[str, str]], backend: str) -> float:
     """Seconds for Warp alone to define and codegen each source (what any caller must pay)."""
-    wp = warp_ir.warp()
+    wp = codegen.warp()
     import warp._src.context as ctx
 
     start = time.perf_counter()
@@ -45,8 +46,8 @@ def bare_warp(sources: list[tuple[str, str]], backend: str) -> float:
         module.__file__ = filename
         exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
         kernel = module.__dict__[name]
-        options = kernel.module.resolve_options(wp.config, block_dim=warp_ir.BLOCK_DIM[backend])
-        options["output_arch"] = warp_ir.CUDA_ARCH if backend == "cuda" else None
+        options = kernel.module.resolve_options(wp.config, block_dim=codegen.BLOCK_DIM[backend])
+        options["output_arch"] = codegen.CUDA_ARCH if backend == "cuda" else None
         hasher = ctx.ModuleHasher(kernel.module._get_live_kernels(), options)
         ctx.ModuleBuilder(kernel.module, options, hasher, target=backend).codegen(backend)
         # The release any long-running caller needs: without it every kernel stays reachable
@@ -110,8 +111,8 @@ def main() -> None:
     args = parser.parse_args()
     n = args.num_examples
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"warp {warp_ir.warp_version()}; {n} records per measurement (indices 1000..)")
-    warp_ir.warp()
+          f"warp {codegen.warp_version()}; {n} records per measurement (indices 1000..)")
+    codegen.warp()
     for backend in args.backends.split(","):
         options = GenerationOptions.from_config(f"{backend}-small")
         package(options, 0, 20)                                  # warm-up

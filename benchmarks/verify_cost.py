@@ -15,7 +15,7 @@ import platform
 import time
 
 from warp_ir_pairs_generator import driver
-from warp_ir_pairs_generator.configs import VERIFY_LEVELS, GenerationOptions
+from warp_ir_pairs_generator.options import VERIFY_LEVELS, GenerationOptions
 
 
 def measure(backend: str, level: str, n: int, start: int) -> tuple[float, int]:

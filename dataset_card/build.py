@@ -30,10 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
-from warp_ir_pairs_generator import configs, schema, synthesis
-from warp_ir_pairs_generator.families_sim import SIM_FAMILIES
-from warp_ir_pairs_generator.stats import _percentiles  # the `stats` command's definition, so figures agree
-from warp_ir_pairs_generator.structure import SPLITS
+from warp_ir_pairs_generator import options as configs
+from warp_ir_pairs_generator import synth
+from warp_ir_pairs_generator.corpus.stats import _percentiles  # the `stats` command's definition, so figures agree
+from warp_ir_pairs_generator.record import schema
+from warp_ir_pairs_generator.record.structure import SPLITS
+from warp_ir_pairs_generator.synth.families.sim import SIM_FAMILIES
 
 from . import plots
 
@@ -435,7 +437,7 @@ def _family_kind(name: str) -> str:
 
 def _families(fig: ConfigFigures) -> list[str]:
     """The backend's families in the synthesizer's order, then any other category found in the data."""
-    known = synthesis.categories(fig.backend)
+    known = synth.categories(fig.backend)
     return known + sorted(set(fig.categories) - set(known))
 
 
@@ -575,8 +577,8 @@ def _reproduce(manifest: Manifest) -> str:
 
 def _family_summary(figures: Sequence[ConfigFigures]) -> str:
     backends = list(dict.fromkeys(f.backend for f in figures))
-    seed = ", ".join(f"{sum(_family_kind(n) == 'seed' for n in synthesis.categories(b))} for `{b}`" for b in backends)
-    sim = sorted({n for b in backends for n in synthesis.categories(b) if _family_kind(n) == "realistic"})
+    seed = ", ".join(f"{sum(_family_kind(n) == 'seed' for n in synth.categories(b))} for `{b}`" for b in backends)
+    sim = sorted({n for b in backends for n in synth.categories(b) if _family_kind(n) == "realistic"})
     total = sum(f.num_examples for f in figures)
     composed = sum(f.categories.get("composed", 0) for f in figures)
     return (f"seed families that each fix one kind of kernel ({seed}), {len(sim)} realistic simulation families "

@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from warp_ir_pairs_generator import schema
+from warp_ir_pairs_generator.record import schema
 
 
 def blocks() -> dict[str, str]:

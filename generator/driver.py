@@ -18,10 +18,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from . import schema, synthesis, warp_ir
-from .configs import VARIANT_OPT_LEVEL, GenerationOptions
-from .program import KernelSource
-from .structure import SPLIT_NAMES, split_of, structure_hash
+from . import synth
+from .options import VARIANT_OPT_LEVEL, GenerationOptions
+from .record import schema
+from .record.structure import SPLIT_NAMES, split_of, structure_hash
+from .synth.builder import KernelSource
+from .toolchain import codegen
 
 logger = logging.getLogger("warp_ir_pairs")
 
@@ -63,7 +65,7 @@ class GenerationError(RuntimeError):
 
 
 # The IR of an ``errors`` record: there is none, Warp refused the kernel.
-_NO_IR = warp_ir.KernelIR("", "", "", "", '{"diagnosed_with": "cpu codegen"}', "")
+_NO_IR = codegen.KernelIR("", "", "", "", '{"diagnosed_with": "cpu codegen"}', "")
 
 
 @dataclass
@@ -75,7 +77,7 @@ class _Draft:
     target_split: str
     kernel: KernelSource
     structure: str
-    irs: dict[str, warp_ir.KernelIR]
+    irs: dict[str, codegen.KernelIR]
     native: dict[str, object] = field(default_factory=dict)
 
 
@@ -90,7 +92,7 @@ def shards(num_examples: int, shard_size: int | None = None) -> list[tuple[int, 
 
 def _first_draw(options: GenerationOptions, index: int) -> tuple[KernelSource, str, str]:
     """(kernel, structure hash, split) of the first draw of ``index``; no Warp needed."""
-    ks = synthesis.synthesize(options, index, attempt=0)
+    ks = synth.synthesize(options, index, attempt=0)
     structure = structure_hash(ks.python_source)
     return ks, structure, split_of(structure)
 
@@ -133,7 +135,7 @@ def _draw(options: GenerationOptions, index: int, target_split: str, report: Rep
         if attempt == 0 and drawn is not None:
             ks, structure, _ = drawn
         else:
-            ks = synthesis.synthesize(options, index, attempt)
+            ks = synth.synthesize(options, index, attempt)
             structure = structure_hash(ks.python_source)
         if split_of(structure) != target_split:
             continue
@@ -143,8 +145,8 @@ def _draw(options: GenerationOptions, index: int, target_split: str, report: Rep
                 continue
             return _Draft(index, attempt, target_split, ks, structure, {}, {"error_message": diagnostic})
         try:
-            irs = warp_ir.emit_all(ks.python_source, ks.kernel_name, options.targets, debug=options.opt_variants)
-        except warp_ir.KernelRejected as e:
+            irs = codegen.emit_all(ks.python_source, ks.kernel_name, options.targets, debug=options.opt_variants)
+        except codegen.KernelRejected as e:
             report.rejected[(ks.category, f"{e.reason}: {e.message}")] += 1
             continue
         return _Draft(index, attempt, target_split, ks, structure, irs)
@@ -170,7 +172,7 @@ def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
     reasons = [""] * len(drafts)
     if options.verify == "codegen" or not drafts:
         return reasons
-    from . import native  # the native toolchains are only loaded when asked for
+    from .toolchain import native  # the native toolchains are only loaded when asked for
 
     levels: list[tuple[int | None, str]] = [(None, "")]
     if options.opt_variants:
@@ -192,7 +194,7 @@ def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
                 d.native.update({"ir_llvm" + suffix: r.ir_llvm, "asm" + suffix: r.asm,
                                  "cpu_target": native.CPU_TARGET})
     if options.verify == "execute":
-        from . import execute
+        from .verify import execute
 
         todo = [i for i, r in enumerate(reasons) if not r]
         results = execute.execute([(drafts[i].kernel.python_source, drafts[i].kernel.kernel_name,
@@ -243,7 +245,7 @@ def _record(options: GenerationOptions, d: _Draft) -> dict:
         "example_io": d.native.get("example_io", ""),
         "error_message": d.native.get("error_message", ""),
         "structure_hash": d.structure,
-        "warp_version": warp_ir.warp_version(),
+        "warp_version": codegen.warp_version(),
         "warp_options": first.options,
         "complexity": d.kernel.complexity,
         "seed": options.seed,

@@ -14,7 +14,7 @@ os.environ["HF_UPDATE_DOWNLOAD_COUNTS"] = "0"
 
 import pytest
 from warp_ir_pairs_generator import driver
-from warp_ir_pairs_generator.configs import GenerationOptions
+from warp_ir_pairs_generator.options import GenerationOptions
 
 TINY = 256
 

@@ -1,0 +1,272 @@
+"""Release folders: a config's records as parquet shards, a manifest, resumable and atomic.
+
+Layout (the one ``push_to_hub`` itself writes, so the Hub and plain ``datasets`` read it)::
+
+    DIR/release.json                                  manifest: options, counts, versions, sha256
+    DIR/{config}/{split}-{u:05d}-of-{U:05d}.parquet   shard u of U
+
+A config's indices are cut into ``U`` units of ``records_per_shard`` indices; unit ``u`` writes
+one shard per split holding its records of that split, in index order. Units are the resumable
+(and parallel) work: each shard is written to a temp file and renamed, then the unit's marker
+``DIR/.progress/{config}/{u:05d}.json`` (file sha256s, counts, rejections) is written the same
+way. A re-run skips units whose marker and shards are intact, so an interrupted ``generate``
+resumes and yields the same bytes as an uninterrupted one. The manifest is written last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .. import driver
+from ..options import DATASET_VERSION, WARP_VERSION, GenerationOptions
+from ..record import schema
+from ..record.structure import SPLIT_NAMES, split_of
+from ..toolchain import codegen
+
+PACKAGE = "warp-ir-pairs"
+MANIFEST = "release.json"
+PROGRESS = ".progress"
+DEFAULT_RECORDS_PER_SHARD = 1024
+FORMAT = 1
+
+
+class ExportError(RuntimeError):
+    """A release folder that cannot be written or does not verify; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    config: str
+    number: int
+    count: int
+    start: int
+    stop: int
+
+    def shard_path(self, split: str) -> str:
+        return f"{self.config}/{split}-{self.number:05d}-of-{self.count:05d}.parquet"
+
+    def marker_path(self) -> str:
+        return f"{PROGRESS}/{self.config}/{self.number:05d}.json"
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(PACKAGE)
+    except PackageNotFoundError:   # running from a checkout that is not installed
+        return "0+unknown"
+
+
+def plan(config: str, options: GenerationOptions, records_per_shard: int) -> list[Unit]:
+    ranges = driver.shards(options.num_examples, records_per_shard) or [(0, 0)]
+    return [Unit(config, u, len(ranges), a, b) for u, (a, b) in enumerate(ranges)]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temp file in the same folder, then rename: no half-written file is visible."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path: Path, data: dict) -> None:
+    _atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n"))
+
+
+def _write_parquet(path: Path, records: list[dict]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow_schema = schema.features().arrow_schema   # carries the datasets Features as metadata
+    table = pa.Table.from_pylist(records, schema=arrow_schema)
+    _atomic_write(path, lambda p: pq.write_table(table, p, compression="zstd", row_group_size=256))
+
+
+def unit_complete(root: Path, unit: Unit) -> dict | None:
+    """The unit's marker when it and every shard it names are intact, else None."""
+    marker = root / unit.marker_path()
+    try:
+        data = json.loads(marker.read_text())
+        for shard in data["shards"].values():
+            if sha256_file(root / shard["path"]) != shard["sha256"]:
+                return None
+        return data
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def write_unit(root: Path, options: GenerationOptions, unit: Unit) -> dict:
+    """Generate one unit's records and write its shards and marker; return the marker."""
+    report = driver.Report()
+    per_split: dict[str, list[dict]] = {s: [] for s in SPLIT_NAMES}
+    for record in driver.iter_shard(options, unit.start, unit.stop, None, report):
+        per_split[split_of(record["structure_hash"])].append(record)   # structure decides the split
+    shards = {}
+    for split, records in per_split.items():
+        if not records:
+            # datasets' parquet reader fails on a 0-row file: a unit with no record of a split
+            # writes no shard for it (file numbers are unit numbers, so they may have gaps).
+            continue
+        path = root / unit.shard_path(split)
+        _write_parquet(path, records)
+        shards[split] = {"path": unit.shard_path(split), "num_examples": len(records),
+                         "num_bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    marker = {"unit": unit.number, "start": unit.start, "stop": unit.stop, "shards": shards,
+              "rejected": {f"{c}: {r}": n for (c, r), n in sorted(report.rejected.items())}}
+    _write_json(root / unit.marker_path(), marker)
+    return marker
+
+
+def _run_unit(args: tuple[str, GenerationOptions, Unit]) -> dict:
+    root, options, unit = args
+    return write_unit(Path(root), options, unit)
+
+
+def check_writable(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=root, prefix=".write-probe-", delete=True)
+        probe.close()
+    except OSError as e:
+        raise ExportError(f"cannot write the release folder {str(root)!r}: {e.strerror or e}") from None
+
+
+def _manifest_options(options: GenerationOptions, records_per_shard: int) -> dict:
+    return {**asdict(options), "records_per_shard": records_per_shard}
+
+
+def generate(config: str, root: str | Path, options: GenerationOptions,
+             records_per_shard: int = DEFAULT_RECORDS_PER_SHARD, num_proc: int = 1,
+             run_units: Callable[[list[tuple[str, GenerationOptions, Unit]]], Iterable[dict]] | None = None,
+             progress: bool = False) -> dict:
+    """Write (or resume) ``config`` into the release folder ``root``; return the updated manifest.
+
+    ``run_units`` lets another engine (e.g. Ray) decide where units run; the default runs them
+    here, in ``num_proc`` processes. Units already complete are skipped either way.
+    """
+    root = Path(root)
+    if records_per_shard < 1:
+        raise ExportError(f"records_per_shard must be >= 1, got {records_per_shard}")
+    check_writable(root)
+    manifest = read_manifest(root) if (root / MANIFEST).exists() else _empty_manifest()
+    wanted = _manifest_options(options, records_per_shard)
+    existing = manifest["configs"].get(config)
+    if existing is not None and existing["options"] != wanted:
+        raise ExportError(f"{root / MANIFEST} already holds {config} with options {existing['options']}; "
+                          f"use another folder or the same options")
+    units = plan(config, options, records_per_shard)
+    markers: dict[int, dict] = {}
+    todo = []
+    for unit in units:
+        done = unit_complete(root, unit)
+        if done is not None:
+            markers[unit.number] = done
+        else:
+            todo.append((str(root), options, unit))
+    runner = run_units or (lambda jobs: _run_local(jobs, num_proc))
+    bar = _progress(len(units), len(markers), config) if progress else None
+    for marker in runner(todo):
+        markers[marker["unit"]] = marker
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    # A split with no record at all (tiny counts) has no shard, so it is absent from the manifest.
+    manifest["configs"][config] = _config_entry(wanted, [markers[u.number] for u in units])
+    manifest.update(package_version=package_version(), dataset_version=DATASET_VERSION, warp_version=WARP_VERSION)
+    _write_json(root / MANIFEST, manifest)
+    return manifest
+
+
+def _run_local(jobs: list, num_proc: int) -> Iterable[dict]:
+    if num_proc <= 1 or len(jobs) <= 1:
+        yield from map(_run_unit, jobs)
+        return
+    codegen.warp()   # initialise once before forking: children inherit it
+    with ProcessPoolExecutor(num_proc) as pool:
+        yield from pool.map(_run_unit, jobs)
+
+
+def _progress(total: int, done: int, config: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="shard", desc=f"generate {config}")
+
+
+def _empty_manifest() -> dict:
+    return {"format": FORMAT, "package": PACKAGE, "package_version": package_version(),
+            "dataset_version": DATASET_VERSION, "warp_version": WARP_VERSION, "configs": {}}
+
+
+def _config_entry(options: dict, markers: list[dict]) -> dict:
+    splits: dict[str, dict] = {}
+    rejected: dict[str, int] = {}
+    for marker in markers:
+        for split, shard in marker["shards"].items():
+            entry = splits.setdefault(split, {"num_examples": 0, "shards": []})
+            entry["num_examples"] += shard["num_examples"]
+            entry["shards"].append(shard)
+        for reason, n in marker["rejected"].items():
+            rejected[reason] = rejected.get(reason, 0) + n
+    ordered = {s: splits[s] for s in SPLIT_NAMES if s in splits}
+    return {"options": options, "splits": ordered, "rejected": dict(sorted(rejected.items()))}
+
+
+def read_manifest(root: str | Path) -> dict:
+    path = Path(root) / MANIFEST
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ExportError(f"{path} does not exist: not a release folder") from None
+    except (OSError, ValueError) as e:
+        raise ExportError(f"{path} is not a readable manifest: {e}") from None
+    if data.get("format") != FORMAT or "configs" not in data:
+        raise ExportError(f"{path} is not a warp-ir-pairs manifest (format {data.get('format')!r})")
+    return data
+
+
+def verify(root: str | Path) -> list[str]:
+    """Check every shard the manifest names (existence, sha256, row count); return the problems."""
+    import pyarrow.parquet as pq
+
+    root = Path(root)
+    manifest = read_manifest(root)
+    problems = []
+    for config, entry in manifest["configs"].items():
+        for split, info in entry["splits"].items():
+            for shard in info["shards"]:
+                path = root / shard["path"]
+                if not path.exists():
+                    problems.append(f"{shard['path']}: missing")
+                    continue
+                if sha256_file(path) != shard["sha256"]:
+                    problems.append(f"{shard['path']}: sha256 differs from the manifest")
+                    continue
+                rows = pq.ParquetFile(path).metadata.num_rows
+                if rows != shard["num_examples"]:
+                    problems.append(f"{shard['path']}: {rows} rows, manifest says {shard['num_examples']}")
+            if sum(s["num_examples"] for s in info["shards"]) != info["num_examples"]:
+                problems.append(f"{config}/{split}: shard counts do not add up to {info['num_examples']}")
+    return problems

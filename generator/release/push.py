@@ -1,0 +1,245 @@
+"""Push a release folder to the Hugging Face Hub as one commit, then tag it.
+
+A release folder holds ``README.md`` (the dataset card, whose YAML ``configs:`` point at the parquet
+shards), ``release.json`` (with ``package_version`` and ``warp_version``) and the shards. ``push_release``
+uploads all of it in a single ``create_commit`` so a failed push leaves the repo as it was: no
+half-release where some shards are visible and the card is not (``upload_folder`` with ``hf_xet``
+installed and ``Dataset.push_to_hub`` both split large uploads into several commits).
+
+The Hub is whatever ``huggingface_hub`` reads from ``HF_ENDPOINT`` when it is imported. Errors are raised
+as :class:`ReleaseError` with one line of text that never contains the token. The release folder is only
+read, never modified.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+PACKAGE_NAME = "warp-ir-pairs"
+REPO_TYPE = "dataset"
+# Files the Hub creates itself; a release does not carry them, and pruning must not delete them.
+_HUB_MANAGED = frozenset({".gitattributes"})
+# Never upload these from a release folder (huggingface_hub's upload_folder skips the same).
+_SKIPPED_DIRS = (".git", ".cache/huggingface")
+
+
+class ReleaseError(RuntimeError):
+    """A release could not be validated or pushed. ``str(err)`` is one line, free of secrets."""
+
+
+def push_release(
+    release_dir: str | Path,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    private: bool = False,
+    revision: str | None = None,
+    tag: str | None = None,
+) -> str:
+    """Upload ``release_dir`` to the dataset repo ``repo_id`` as one commit and tag it; return the commit URL.
+
+    - The repo is created if missing (``private`` only applies then). ``revision`` is the branch to
+      commit to (default ``main``); a branch that does not exist is created from ``main``.
+    - The commit makes the branch hold exactly the release: files not in the folder are deleted in the
+      same commit (except the Hub's ``.gitattributes``), so stale shards cannot leak into a config's
+      ``data_files`` glob. History keeps the previous release.
+    - The commit is made against the branch head read just before (``parent_commit``), so a concurrent
+      push makes this one fail instead of interleaving.
+    - ``tag`` defaults to ``v{package_version}``. An existing tag fails the push before anything is
+      uploaded.
+    """
+    folder = Path(release_dir)
+    meta = _read_release(folder)
+    package_version, warp_version = meta["package_version"], meta["warp_version"]
+    files = _release_files(folder)
+
+    # Imported here: huggingface_hub reads HF_ENDPOINT and friends at import time, and validating a
+    # folder should not need it.
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
+
+    api = HfApi(token=token)
+    endpoint = api.endpoint
+    secrets_ = [s for s in (token, get_token()) if s]
+    branch = revision or "main"
+    tag = tag or f"v{package_version}"
+    message = f"{PACKAGE_NAME} {package_version} release (warp-lang {warp_version})"
+    n_parquet = sum(rel.endswith(".parquet") for rel in files)
+    description = f"{len(files)} files ({n_parquet} parquet shards), pushed by warp_ir_pairs_generator.release.push."
+    where = _Where(endpoint=endpoint, repo_id=repo_id, branch=branch, tag=tag)
+
+    try:
+        where.stage = "create"
+        api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True)
+
+        where.stage = "prepare"
+        refs = api.list_repo_refs(repo_id, repo_type=REPO_TYPE)
+        tags = {ref.name for ref in refs.tags}
+        branches = {ref.name: ref.target_commit for ref in refs.branches}
+        if tag in tags:
+            raise ReleaseError(f"push failed: tag {tag} already exists on {repo_id}; a release tag is never moved, "
+                               "bump package_version or pass another tag")
+        if branch not in branches:
+            if branch in tags:
+                raise ReleaseError(f"push failed: revision {branch} is a tag on {repo_id}, not a branch")
+            logger.info("creating branch %s on %s", branch, repo_id)
+            api.create_branch(repo_id, branch=branch, repo_type=REPO_TYPE)
+            branches = {ref.name: ref.target_commit
+                        for ref in api.list_repo_refs(repo_id, repo_type=REPO_TYPE).branches}
+        where.parent = branches[branch]
+        remote = api.list_repo_files(repo_id, repo_type=REPO_TYPE, revision=branch)
+
+        operations: list[Any] = [CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(path))
+                                 for rel, path in files.items()]
+        stale = sorted(p for p in remote if p not in files and p not in _HUB_MANAGED)
+        operations += [CommitOperationDelete(path_in_repo=p) for p in stale]
+        logger.info("pushing %d files (%d stale files removed) to %s@%s on %s",
+                    len(files), len(stale), repo_id, branch, endpoint)
+
+        where.stage = "upload"
+        info = api.create_commit(
+            repo_id,
+            operations,
+            commit_message=message,
+            commit_description=description,
+            repo_type=REPO_TYPE,
+            revision=branch,
+            parent_commit=where.parent,
+        )
+        where.commit_url, where.commit_oid = info.commit_url, info.oid
+
+        where.stage = "tag"
+        api.create_tag(repo_id, tag=tag, revision=info.oid, tag_message=message, repo_type=REPO_TYPE)
+    except ReleaseError:
+        raise
+    except Exception as err:
+        text = _explain(err, where, api)
+        logger.debug("push_release: %s", _redact(f"{type(err).__name__}: {err}", secrets_))
+        # `from None`: the wrapped exception's text is not ours to vouch for (it may quote request data).
+        raise ReleaseError(_redact(text, secrets_)) from None
+
+    logger.info("released %s as %s (tag %s)", repo_id, info.commit_url, tag)
+    return info.commit_url
+
+
+class _Where:
+    """How far a push got, so an error can say what happened to the repo."""
+
+    def __init__(self, *, endpoint: str, repo_id: str, branch: str, tag: str) -> None:
+        self.endpoint, self.repo_id, self.branch, self.tag = endpoint, repo_id, branch, tag
+        self.stage = "create"
+        self.parent: str | None = None
+        self.commit_url: str | None = None
+        self.commit_oid: str | None = None
+
+
+def _read_release(folder: Path) -> dict[str, str]:
+    if not folder.is_dir():
+        raise ReleaseError(f"release folder {folder} does not exist or is not a folder")
+    for name in ("release.json", "README.md"):
+        if not (folder / name).is_file():
+            raise ReleaseError(f"release folder {folder} has no {name}; is it a finished release?")
+    try:
+        meta = json.loads((folder / "release.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ReleaseError(f"{folder / 'release.json'} is not valid JSON: {err}") from None
+    if not isinstance(meta, dict):
+        raise ReleaseError(f"{folder / 'release.json'} must hold a JSON object")
+    for key in ("package_version", "warp_version"):
+        if not isinstance(meta.get(key), str) or not meta[key].strip():
+            raise ReleaseError(f"{folder / 'release.json'} has no {key} (a non-empty string)")
+    return meta
+
+
+def _release_files(folder: Path) -> dict[str, Path]:
+    """``path in repo -> local path`` for every file in the release, sorted."""
+    out: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if any(rel == d or rel.startswith(d + "/") for d in _SKIPPED_DIRS) or not path.is_file():
+            continue
+        out[rel] = path
+    return out
+
+
+def _http_status(err: BaseException) -> tuple[int | None, Any]:
+    """The HTTP status (and the error) of the first HfHubHTTPError in ``err``'s cause/context chain.
+
+    LFS upload failures arrive wrapped: RuntimeError("Error while uploading ...") from HfHubHTTPError.
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, HfHubHTTPError) and current.response is not None:
+            return current.response.status_code, current
+        current = current.__cause__ or current.__context__
+    return None, None
+
+
+def _explain(err: BaseException, where: _Where, api: Any) -> str:
+    """One line saying what failed, what it means for the repo, and what to do."""
+    from huggingface_hub.errors import OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError
+
+    endpoint, repo_id = where.endpoint, where.repo_id
+    if isinstance(err, OfflineModeIsEnabled):
+        return "push failed: HF_HUB_OFFLINE is set, so huggingface_hub refuses to reach the Hub; unset it to push"
+    status, http_err = _http_status(err)
+    during = {"create": "while creating the repository", "prepare": "while reading the repository",
+              "upload": "during upload", "tag": "while tagging"}[where.stage]
+    if status is None:
+        first = (str(err).strip().splitlines() or [""])[0]
+        return (f"push failed {during}: could not talk to {endpoint}: {type(err).__name__}: {first}"
+                f"{_aftermath(where, api)}")
+    if status == 401:
+        return f"push failed: authentication refused by {endpoint} (HTTP 401): check the token"
+    if status == 403:
+        namespace = repo_id.split("/")[0]
+        return (f"push failed: {endpoint} refused write access to {repo_id} (HTTP 403): the token cannot create "
+                f"or write repositories in namespace '{namespace}'")
+    if isinstance(http_err, RevisionNotFoundError):
+        return f"push failed: revision {where.branch} not found on {repo_id} (HTTP 404)"
+    if status == 404 or isinstance(http_err, RepositoryNotFoundError):
+        return (f"push failed: repository {repo_id} not found on {endpoint} (HTTP {status}): check the repo id "
+                "and that the token can see it")
+    if status == 409 and where.stage == "tag":
+        return (f"push failed: the release was committed ({where.commit_url}) but tag {where.tag} was created "
+                "meanwhile by someone else (HTTP 409); check which commit it points to")
+    if status == 412:
+        return (f"push failed: branch {where.branch} of {repo_id} moved during the push (HTTP 412); nothing was "
+                "committed, the local release is unchanged; retry")
+    if where.stage == "tag":
+        return (f"push failed: the release was committed ({where.commit_url}) but tagging it {where.tag} failed "
+                f"(HTTP {status}); rerun the push to tag it (unchanged files are not uploaded again)")
+    reason = "the Hub answered" if status >= 500 else "the Hub refused the request with"
+    return f"push failed: {reason} HTTP {status} {during}{_aftermath(where, api)}"
+
+
+def _aftermath(where: _Where, api: Any) -> str:
+    """What the failure left on the Hub, checked rather than assumed (a 500 may follow a commit)."""
+    if where.stage == "tag":
+        return f"; the release was committed ({where.commit_url}) but not tagged {where.tag}"
+    if where.stage != "upload" or where.parent is None:
+        return "; nothing was committed, the local release is unchanged"
+    try:
+        refs = api.list_repo_refs(where.repo_id, repo_type=REPO_TYPE)
+        head = {ref.name: ref.target_commit for ref in refs.branches}.get(where.branch)
+    except Exception:
+        return "; the Hub could not confirm whether anything was committed, the local release is unchanged"
+    if head == where.parent:
+        return "; nothing was committed, the local release is unchanged"
+    return (f"; branch {where.branch} now points at {head} (was {where.parent}): check the repo before "
+            "retrying, the local release is unchanged")
+
+
+def _redact(text: str, secrets_: list[str]) -> str:
+    text = " ".join(text.split())  # one line, whatever the wrapped text held
+    for secret in secrets_:
+        text = text.replace(secret, "***")
+    return text

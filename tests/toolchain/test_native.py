@@ -1,0 +1,268 @@
+"""Native outputs: PTX from NVRTC and optimized LLVM IR + x86-64 asm from Warp's clang, no GPU needed."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from warp_ir_pairs_generator.toolchain import codegen, native
+
+# Three different kernels: a @wp.func helper, a branch with printf on a vec3 array, a dynamic loop.
+SOURCES = {
+    "k_helper": '''import warp as wp
+
+@wp.func
+def helper(x: float):
+    return x * 2.0 + 1.0
+
+@wp.kernel
+def k_helper(a: wp.array(dtype=float), b: wp.array(dtype=float)):
+    i = wp.tid()
+    b[i] = helper(wp.sin(a[i])) + 3.0
+''',
+    "k_branch": '''import warp as wp
+
+@wp.kernel
+def k_branch(a: wp.array(dtype=wp.vec3), b: wp.array(dtype=float)):
+    i = wp.tid()
+    v = a[i]
+    if v[0] > 0.0:
+        b[i] = wp.length(v) * wp.length(v) - 1.0
+    else:
+        wp.printf("neg %d\\n", i)
+''',
+    "k_loop": '''import warp as wp
+
+@wp.kernel
+def k_loop(a: wp.array(dtype=float), n: int):
+    i = wp.tid()
+    s = float(0.0)
+    for j in range(n):
+        s += wp.exp(a[(i + j) % n]) * 0.5
+    wp.printf("s=%f\\n", s)
+    a[i] = s
+''',
+}
+BACKENDS = ("cpu", "cuda")
+
+
+def _compile(backend: str, modules: list[tuple[str, str]], **kw) -> list[native.NativeResult]:
+    return native.compile_cpu(modules, **kw) if backend == "cpu" else native.compile_cuda(modules, **kw)
+
+
+@pytest.fixture(scope="module")
+def modules() -> dict[str, list[tuple[str, str]]]:
+    """(mangled_name, module_text) of each kernel in SOURCES, per backend."""
+    return {b: [native.module_text(src, name, b) for name, src in SOURCES.items()] for b in BACKENDS}
+
+
+@pytest.fixture(scope="module")
+def alone(modules) -> dict[str, list[native.NativeResult]]:
+    """Each kernel compiled in a call of its own: the reference every other way must match."""
+    return {b: [_compile(b, [m])[0] for m in modules[b]] for b in BACKENDS}
+
+
+def _broken(module: tuple[str, str]) -> tuple[str, str]:
+    """The module with a C++ error Warp's codegen cannot catch (a call to a missing function)."""
+    name, text = module
+    bad = text.replace("wp::exp(", "wp::expx(", 1)
+    assert bad != text
+    return name, bad
+
+
+def test_module_text_matches_warp_ir_emit(modules):
+    """Guards module_text's private codegen path: codegen.emit cuts its records from the same text."""
+    for backend in BACKENDS:
+        for (name, text), (kernel, source) in zip(modules[backend], SOURCES.items(), strict=True):
+            ir = codegen.emit(source, kernel, backend)
+            assert ir.mangled_name == name
+            assert ir.forward in text and ir.backward in text
+
+
+def test_ptx_has_forward_and_backward_entries_without_a_gpu(modules, alone):
+    for (name, _), result in zip(modules["cuda"], alone["cuda"], strict=True):
+        assert result.ok, result.error
+        assert result.ptx.startswith(f".visible .entry {name}_cuda_kernel_forward(")
+        assert f"\n.visible .entry {name}_cuda_kernel_backward(" in result.ptx
+        assert result.ir_llvm == result.asm == result.error == ""
+        # renumbered per field: the forward's depot/labels are 0, the backward's 1
+        assert "__local_depot0" in result.ptx and not re.search(r"__local_depot[2-9]|\$L__BB[2-9]", result.ptx)
+    # arch is a parameter: another arch compiles too (its PTX is recorded with its arch)
+    name, text = modules["cuda"][0]
+    sm75 = native.compile_cuda([(name, text)], arch=75)[0]
+    assert sm75.ok and sm75.ptx.startswith(f".visible .entry {name}_cuda_kernel_forward(")
+    with pytest.raises(ValueError):
+        native.compile_cuda([(name, text)], arch="sm_90")
+
+
+def test_cpu_ir_and_asm_are_captured_for_the_fixed_target(modules, alone):
+    for (name, _), result in zip(modules["cpu"], alone["cpu"], strict=True):
+        assert result.ok, result.error
+        assert re.search(rf"^define [^\n]*@{name}_cpu_forward\(", result.ir_llvm, re.MULTILINE)
+        assert f"@{name}_cpu_backward(" not in result.ir_llvm
+        assert result.ir_llvm.rstrip().endswith("}")
+        # metadata and attribute groups are numbered 0, 1, 2... in order of first appearance
+        for sigil in "!#":
+            numbers = list(dict.fromkeys(re.findall(rf"(?<![\w.\"]){sigil}(\d+)\b", result.ir_llvm)))
+            assert numbers == [str(i) for i in range(len(numbers))]
+        assert result.asm.startswith(f"<{name}_cpu_forward>:\n")
+        assert "\tret" in result.asm and not re.search(r"\tnop\w*[^\n]*\n$", result.asm)
+        assert re.search(r"^\tv\w+\s", result.asm, re.MULTILINE), "x86-64-v3 code is VEX encoded"
+        assert result.ptx == result.error == ""
+
+
+def test_a_batch_gives_each_kernel_what_it_gets_alone(modules, alone):
+    for backend in BACKENDS:
+        batch = _compile(backend, modules[backend])
+        assert batch == alone[backend]
+        # the same module twice in one call: compiled once, answered twice
+        twice = _compile(backend, [modules[backend][0], modules[backend][0]])
+        assert twice == [alone[backend][0]] * 2
+
+
+def test_shared_tu_labels_and_metadata_are_renumbered_per_kernel(modules, alone, tmp_path):
+    """max_batch > 1: several kernels in ONE NVRTC program / clang TU, cut apart and renumbered.
+
+    These kernels do not change each other's code (on CPU all three keep Warp's
+    shared_tile_storage; see the next test for ones that do), so after renumbering each equals
+    its own compile.
+    """
+    cuda = native.compile_cuda(modules["cuda"], max_batch=3)
+    assert cuda == alone["cuda"]
+    # NVRTC numbered depots and labels across the program; only renumbering made them equal
+    text, _ = native._join([native._unit(*m) for m in modules["cuda"]])
+    ok, _, raw = native._native_compile("cuda", text, str(tmp_path), native.PTX_ARCH_DEFAULT)
+    assert ok and "__local_depot5" in raw["ptx"] and "$L__BB5_" in raw["ptx"]
+    # NVRTC hashes the program name into internal symbols: it is always module.cu
+    assert "_9_module_cu_" in raw["ptx"]
+
+    keepers = [*modules["cpu"][1:], native.module_text(SOURCES["k_branch"].replace("neg", "low"), "k_branch", "cpu")]
+    cpu = native.compile_cpu(keepers, max_batch=3)
+    assert cpu == [*alone["cpu"][1:], native.compile_cpu([keepers[2]])[0]]
+    assert all(r.ok and "shared_tile_storage" in r.ir_llvm for r in cpu)
+
+
+def test_a_shared_tu_can_change_a_kernel_so_the_default_compiles_each_alone(modules, alone):
+    """Why max_batch defaults to 1: whole-TU optimization couples kernels in one TU.
+
+    Alone, k_helper lets GlobalOpt delete tile.h's TU-wide `static shared_tile_storage`; next
+    to a kernel that keeps it, k_helper's forward loads and restores it. Records must be a
+    function of the kernel alone.
+    """
+    pair = [modules["cpu"][0], modules["cpu"][1]]
+    shared = native.compile_cpu(pair, max_batch=2)
+    assert shared[0].ok and shared[0].ir_llvm != alone["cpu"][0].ir_llvm
+    assert "shared_tile_storage" in shared[0].ir_llvm and "shared_tile_storage" not in alone["cpu"][0].ir_llvm
+    assert native.compile_cpu(pair) == alone["cpu"][:2]
+
+
+@pytest.mark.parametrize("max_batch", [1, 3])
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, max_batch, modules, alone):
+    batch = [*modules[backend][:2], _broken(modules[backend][2])]
+    results = _compile(backend, batch, max_batch=max_batch)
+    # the good kernels get exactly what they get without the bad one (alone, or sharing a TU)
+    assert results[:2] == (alone[backend][:2] if max_batch == 1 else _compile(backend, batch[:2], max_batch=2))
+    assert all(r.ok for r in results[:2])
+    bad = results[2]
+    assert not bad.ok and bad.mangled_name == batch[2][0]
+    assert bad.ptx == bad.ir_llvm == bad.asm == ""
+    program = "module.cpp:" if backend == "cpu" else "module.cu("
+    assert program in bad.error and "expx" in bad.error, bad.error
+    assert "/tmp" not in bad.error and str(os.getpid()) not in bad.error
+    assert len(bad.error.splitlines()) <= native.ERROR_LINES
+    # the diagnostic is the kernel's own: the same in any batch
+    assert _compile(backend, [batch[2]])[0] == bad
+    if backend == "cpu":
+        # Warp deleted its PCH after the failure; the kept hard link put it back (no 1.3 s rebuild)
+        assert any(e.endswith(".pch") for e in os.listdir(native._clang_pch_dir()))
+
+
+def test_a_wrong_mangled_name_is_a_failed_result_not_an_exception(modules):
+    _, text = modules["cuda"][0]
+    result = native.compile_cuda([("nope_00000000", text)])[0]
+    assert not result.ok and "no .entry nope_00000000_cuda_kernel_forward" in result.error
+
+
+def test_cpu_flags_are_a_fixed_target_never_native(monkeypatch, modules, alone):
+    import warp
+    import warp._src.build as build
+
+    seen = []
+    real = build.build_cpu
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["extra_flags"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build, "build_cpu", spy)
+    again = native.compile_cpu(modules["cpu"])
+    assert seen == [native.cpu_flags()] * len(modules["cpu"])
+    assert "-march=native" not in native.cpu_flags()
+    assert native.cpu_flags().startswith(f"-target-cpu {native.CPU_TARGET} ") and native.CPU_TARGET == "x86-64-v3"
+    # everything else is Warp's default flag string
+    target = f"-target-cpu {native.CPU_TARGET}"
+    assert native.CPU_FLAGS == warp.config.cpu_compiler_flags.replace("-march=native", target)
+    # and two runs give the same IR and asm
+    assert again == alone["cpu"]
+
+
+_SUBPROCESS = """
+import dataclasses, json, shutil, sys
+from warp_ir_pairs_generator.toolchain import native
+modules = [tuple(m) for m in json.load(open(sys.argv[1]))]
+out = {"cpu": native.compile_cpu(modules[:2]), "cuda": native.compile_cuda(modules[2:])}
+# a temp cleaner removes the private dir (PCHs, NVRTC's PCH dir): the next calls still work
+shutil.rmtree(native._root())
+assert out == {"cpu": native.compile_cpu(modules[:2]), "cuda": native.compile_cuda(modules[2:])}
+json.dump({b: [dataclasses.asdict(r) for r in rs] for b, rs in out.items()}, open(sys.argv[2], "w"))
+"""
+
+
+def test_a_fresh_process_gives_the_same_bytes_and_leaves_no_temp_files(tmp_path, modules, alone):
+    """Cold PCHs, another hash seed, another temp dir: same results; nothing left in that temp dir.
+
+    The child also survives its private temp dir being deleted mid-process (NVRTC keeps the path
+    of its automatic-PCH directory and fails once it is gone unless it is recreated).
+    """
+    bad_cpu = _broken(modules["cpu"][2])
+    bad_cuda = _broken(modules["cuda"][2])
+    inputs = [modules["cpu"][0], bad_cpu, modules["cuda"][0], bad_cuda]
+    (tmp_path / "in.json").write_text(json.dumps(inputs))
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp), "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", _SUBPROCESS, str(tmp_path / "in.json"), str(tmp_path / "out.json")],
+                   env=env, check=True, capture_output=True, timeout=300)
+    got = json.loads((tmp_path / "out.json").read_text())
+    here = {"cpu": [alone["cpu"][0], native.compile_cpu([bad_cpu])[0]],
+            "cuda": [alone["cuda"][0], native.compile_cuda([bad_cuda])[0]]}
+    assert got == {b: [dataclasses.asdict(r) for r in rs] for b, rs in here.items()}
+    assert got["cpu"][1]["ok"] is False and got["cuda"][1]["ok"] is False
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_call_leaves_only_the_process_pch_dir(modules):
+    native.compile_cpu(modules["cpu"][:1])
+    native.compile_cuda(modules["cuda"][:1])
+    entries = os.listdir(native._root())
+    assert not [e for e in entries if e.startswith("call_")]
+    assert set(entries) <= {"clang_pch"} | {e for e in entries if e.startswith("__nvrtc_auto_pch_")}
+
+
+def test_normalizers_renumber_by_first_appearance():
+    ptx = ("\t.local .align 4 .b8 \t__local_depot7[8];\n\tmov.u64 %SPL, __local_depot7;\n"
+           "\t@%p1 bra \t$L__BB7_3;\n$L__BB7_3:\n\tmov.u64 %rd1, $str$4;\n\tmov.u64 %rd2, $str$2;\n")
+    assert native.normalize_ptx(ptx) == (
+        "\t.local .align 4 .b8 \t__local_depot0[8];\n\tmov.u64 %SPL, __local_depot0;\n"
+        "\t@%p1 bra \t$L__BB0_3;\n$L__BB0_3:\n\tmov.u64 %rd1, $str;\n\tmov.u64 %rd2, $str$1;\n")
+    ir = "define void @f() #4 {\n  %0 = load i32, ptr @.str.3, !tbaa !12\n  store i32 %0, ptr @7, !tbaa !9, !x !12\n}\n"
+    assert native.normalize_llvm_ir(ir) == (
+        "define void @f() #0 {\n  %0 = load i32, ptr @.str, !tbaa !0\n  store i32 %0, ptr @0, !tbaa !1, !x !0\n}\n")
+    asm = "<f>:\n\tpush   %rbp\n\tret\n\tcs nopw 0x0(%rax,%rax,1)\n\tnopl   0x0(%rax)\n\txchg   %ax,%ax\n"
+    assert native.normalize_asm(asm) == "<f>:\n\tpush   %rbp\n\tret\n"
