@@ -65,12 +65,3 @@ def test_unknown_backend_names_the_choices():
 def test_complexity_override_is_validated(bad):
     with pytest.raises(ValueError, match="complexity must be"):
         GenerationOptions.from_config("cpu-tiny", complexity=bad)
-
-
-def test_complexity_override_is_recorded():
-    from warp_ir_pairs_generator import driver
-
-    options = GenerationOptions.from_config("cpu-tiny", complexity=4)
-    assert {driver.make_record(options, i)["complexity"] for i in range(6)} == {4}
-    mixed = GenerationOptions.from_config("cpu-tiny")
-    assert len({driver.make_record(mixed, i)["complexity"] for i in range(30)}) >= 3
