@@ -194,10 +194,10 @@ def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
                 d.native.update({"ir_llvm" + suffix: r.ir_llvm, "asm" + suffix: r.asm,
                                  "cpu_target": native.CPU_TARGET})
     if options.verify == "execute":
-        from .verify import execute
+        from . import launch
 
         todo = [i for i, r in enumerate(reasons) if not r]
-        results = execute.execute([(drafts[i].kernel.python_source, drafts[i].kernel.kernel_name,
+        results = launch.execute([(drafts[i].kernel.python_source, drafts[i].kernel.kernel_name,
                                     input_seed(options, drafts[i].index)) for i in todo])
         for i, r in zip(todo, results, strict=True):
             if r.ok:

@@ -56,7 +56,7 @@ instead, through the loader behind Warp's public ``wp.load_aot_module``:
   default options are kept, the ones ``codegen.emit`` generated the record with, so Warp's
   mangled kernel name (a hash of source and options) is the record's; the worker checks that
   before running (a mismatch is a harness error, not a score).
-* It then calls ``execute.run_item`` with the record's ``input_seed`` (recomputed by
+* It then calls ``launch.run_item`` with the record's ``input_seed`` (recomputed by
   ``driver.input_seed`` from the record's backend, seed and index): the very code that produced
   ``example_io`` builds the same inputs (checked equal to ``example_io["inputs"]``), launches
   with ``wp.launch`` (which finds the loaded executable, hash unchanged, and calls the
@@ -103,8 +103,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import toolchain
+from ..launch import EXIT_TIMEOUT_S, PchSeed, WorkerChannel, log_tail, read_json_line, reap, signal_name
 from ..toolchain.native import PTX_ARCH_DEFAULT
-from ..verify.execute import EXIT_TIMEOUT_S, PchSeed, WorkerChannel, log_tail, read_json_line, reap, signal_name
 
 RUNGS = ("exact", "compiles", "behaves")
 # failed_rung names the most basic rung that failed: a prediction that does not compile
@@ -743,7 +743,7 @@ def _compile_item(item: dict) -> tuple[bool, str, bool]:
 
 def _run_prediction(wp: Any, item: dict, meta: str) -> dict:
     """Load the prediction's object as the kernel's executable and launch it like ``execute``."""
-    from ..verify import execute
+    from .. import launch
 
     run = item["run"]
     name = run["kernel_name"]
@@ -773,7 +773,7 @@ def _run_prediction(wp: Any, item: dict, meta: str) -> dict:
         if not linked:
             # The JIT linker could not resolve a symbol the prediction uses (details on stderr).
             return result(False, f"load_error: {mangled}_cpu_forward does not link (unresolved symbols)")
-        ok, reason, io = execute.run_item(wp, module, run["source"], name, run["seed"])
+        ok, reason, io = launch.run_item(wp, module, run["source"], name, run["seed"])
         # Input-side failures are execute's business, not the prediction's.
         return result(ok, reason, io, harness=reason.startswith(("unsupported", "input_error")))
     finally:

@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 from warp_ir_pairs_generator import synth
+from warp_ir_pairs_generator.launch import MAX_NUMBERS, ExecResult, execute
 from warp_ir_pairs_generator.options import GenerationOptions
-from warp_ir_pairs_generator.verify.execute import MAX_NUMBERS, ExecResult, execute
 
 SAXPY = """import warp as wp
 
@@ -278,7 +278,7 @@ def test_records_are_deterministic_across_calls_and_processes(basic, sim_items, 
     again = execute(batch)
     assert [r.example_io for r in again] == [basic[n].example_io for n in names]
     script = ("import json, sys\n"
-              "from warp_ir_pairs_generator.verify.execute import execute\n"
+              "from warp_ir_pairs_generator.launch import execute\n"
               "items = [tuple(i) for i in json.load(sys.stdin)]\n"
               "print(json.dumps([r.example_io for r in execute(items)]))\n")
     env = dict(os.environ, TMPDIR=str(tmp_path), PYTHONHASHSEED="123")

@@ -206,7 +206,7 @@ class _Progress:
     error: str = ""
 
 
-_WORKER_COMMAND = "from warp_ir_pairs_generator.verify.execute import _worker_main; _worker_main()"
+_WORKER_COMMAND = "from warp_ir_pairs_generator.launch import _worker_main; _worker_main()"
 
 
 @dataclass
