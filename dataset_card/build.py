@@ -71,27 +71,27 @@ def render(manifest: Manifest, figures: Sequence[ConfigFigures], written: dict[s
     data = card_data(figures, default)
     example = figures[0]
     body = string.Template(resources.files(__package__).joinpath(TEMPLATE).read_text(encoding="utf-8")).substitute(
-        summary=sections._summary(figures),
-        family_summary=sections._family_summary(figures),
+        summary=sections.summary(figures),
+        family_summary=sections.family_summary(figures),
         warp_version=manifest.warp_version,
         package_version=manifest.package_version,
         dataset_version=manifest.dataset_version,
-        verify_levels=sections._verify_levels(figures),
-        split_weights=sections._split_weights(),
+        verify_levels=sections.verify_levels(figures),
+        split_weights=sections.split_weights(),
         repo_id=repo_id or REPO_PLACEHOLDER,
         repo_note=("" if repo_id else f"\n`{REPO_PLACEHOLDER}` stands for this dataset's Hub id; a local copy of "
                                       "this folder loads the same way from its path.\n"),
         default_config=default,
         example_config=example.name,
         example_split=example.splits[0].name,
-        configs_table=sections._configs_table(figures, default),
+        configs_table=sections.configs_table(figures, default),
         schema_table=schema.markdown_table(),
-        config_sections="\n\n".join(sections._config_section(f, written[f"categories:{f.name}"]) for f in figures),
+        config_sections="\n\n".join(sections.config_section(f, written[f"categories:{f.name}"]) for f in figures),
         plots="\n\n".join(f"![{written[k].alt}]({PLOTS_DIR}/{written[k].filename})" for k in ("lengths", "complexity")),
-        reproduce_commands=sections._reproduce(manifest),
-        toolchain_clause=sections._toolchain_clause(figures),
-        limits=sections._limits(figures, manifest),
-        versions=sections._versions(manifest),
+        reproduce_commands=sections.reproduce(manifest),
+        toolchain_clause=sections.toolchain_clause(figures),
+        limits=sections.limits(figures, manifest),
+        versions=sections.versions(manifest),
     )
     text = f"---\n{data.to_yaml()}\n---\n\n{body.rstrip()}\n"
     check_front_matter(text, data)

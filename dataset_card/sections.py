@@ -80,7 +80,7 @@ def _counted(counter: Counter, fmt: Callable[[object], str], n: int) -> str:
     return ", ".join(f"{fmt(v)} ({_n(k)} of {_n(n)} records)" for v, k in sorted(counter.items()))
 
 
-def _config_section(fig: ConfigFigures, category_plot: plots.Plot) -> str:
+def config_section(fig: ConfigFigures, category_plot: plots.Plot) -> str:
     n = fig.num_examples
     splits = ", ".join(f"{s.name} {_n(s.num_examples)}" for s in fig.splits)
     props = [
@@ -119,7 +119,7 @@ def _config_section(fig: ConfigFigures, category_plot: plots.Plot) -> str:
     ])
 
 
-def _configs_table(figures: Sequence[ConfigFigures], default: str) -> str:
+def configs_table(figures: Sequence[ConfigFigures], default: str) -> str:
     split_names = [s for s, _ in SPLITS]
     split_names += sorted({s.name for f in figures for s in f.splits} - set(split_names))
     rows = []
@@ -141,11 +141,11 @@ def reproduce_argv(entry: ConfigEntry) -> list[str]:
             *(["--records-per-shard", str(per_shard)] if per_shard != DEFAULT_RECORDS_PER_SHARD else [])]
 
 
-def _reproduce(manifest: Manifest) -> str:
+def reproduce(manifest: Manifest) -> str:
     return "\n".join(shlex.join(["warp-ir-pairs", *reproduce_argv(e)]) for e in manifest.configs.values())
 
 
-def _family_summary(figures: Sequence[ConfigFigures]) -> str:
+def family_summary(figures: Sequence[ConfigFigures]) -> str:
     backends = list(dict.fromkeys(f.backend for f in figures))
     seed = ", ".join(f"{sum(_family_kind(n) == 'seed' for n in synth.categories(b))} for `{b}`" for b in backends)
     sim = sorted({n for b in backends for n in synth.categories(b) if _family_kind(n) == "realistic"})
@@ -156,12 +156,12 @@ def _family_summary(figures: Sequence[ConfigFigures]) -> str:
             f"language ({_share(composed, total)} of the records here)")
 
 
-def _split_weights() -> str:
+def split_weights() -> str:
     total = sum(w for _, w in SPLITS)
     return ", ".join(f"{name} {_share(w, total)}" for name, w in SPLITS) + " of structures"
 
 
-def _summary(figures: Sequence[ConfigFigures]) -> str:
+def summary(figures: Sequence[ConfigFigures]) -> str:
     present = {name for fig in figures for name, v in fig.lengths.items() if v.size}
     extras = []
     if "ptx" in present:
@@ -179,7 +179,7 @@ def _summary(figures: Sequence[ConfigFigures]) -> str:
             f"real Warp output for its own source and is reproducible from (config, seed, index).")
 
 
-def _toolchain_clause(figures: Sequence[ConfigFigures]) -> str:
+def toolchain_clause(figures: Sequence[ConfigFigures]) -> str:
     present = {name for fig in figures for name, v in fig.lengths.items() if v.size}
     parts = []
     if "ptx" in present:
@@ -189,7 +189,7 @@ def _toolchain_clause(figures: Sequence[ConfigFigures]) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def _limits(figures: Sequence[ConfigFigures], manifest: Manifest) -> str:
+def limits(figures: Sequence[ConfigFigures], manifest: Manifest) -> str:
     present = {name for fig in figures for name, v in fig.lengths.items() if v.size}
     items = [
         "The kernels are synthetic: they follow the synthesizer's families and weights, not the distribution of "
@@ -230,12 +230,12 @@ def _limits(figures: Sequence[ConfigFigures], manifest: Manifest) -> str:
     return "\n".join(f"- {item}" for item in items)
 
 
-def _verify_levels(figures: Sequence[ConfigFigures]) -> str:
+def verify_levels(figures: Sequence[ConfigFigures]) -> str:
     present = {v for f in figures for v in f.values["verify"]}
     return "\n".join(f"   - {VERIFY_SENTENCES[level]}" for level in configs.VERIFY_LEVELS if level in present)
 
 
-def _versions(manifest: Manifest) -> str:
+def versions(manifest: Manifest) -> str:
     return _table(["component", "version"], [["dataset content", manifest.dataset_version],
                                              [f"`{manifest.package}`", manifest.package_version],
                                              ["`warp-lang`", manifest.warp_version]])
