@@ -38,7 +38,7 @@ _DESCRIPTION = ("Synthesized NVIDIA Warp kernels (Python) paired with the C++/CU
 
 @dataclass
 class WarpIRPairsConfig(datasets.BuilderConfig):
-    """A ``{backend}-{tier}`` config; ``num_examples`` and ``seed`` may be overridden."""
+    """A ``{backend}-{tier}`` config; every override of ``options.OVERRIDES`` is a field (a test keeps them equal)."""
 
     backend: str = "cpu"
     tier: str = configs.DEFAULT_TIER
@@ -52,13 +52,8 @@ class WarpIRPairsConfig(datasets.BuilderConfig):
 
     def generation_options(self) -> configs.GenerationOptions:
         """Validated options (raises one ValueError naming a bad value and the valid choices)."""
-        if self.backend not in configs.BACKENDS:
-            raise ValueError(f"unknown backend {self.backend!r}; valid backends: {', '.join(configs.BACKENDS)}")
-        if self.tier not in configs.TIERS:
-            raise ValueError(f"unknown tier {self.tier!r}; valid tiers: {', '.join(configs.TIERS)}")
-        count = configs.TIERS[self.tier] if self.num_examples is None else self.num_examples
-        return configs.GenerationOptions(self.backend, count, self.seed, self.complexity, self.backward,
-                                         self.verify, self.ptx_arch, self.opt_variants)
+        overrides = {name: getattr(self, name) for name in configs.OVERRIDES}
+        return configs.GenerationOptions.for_tier(self.backend, self.tier, **overrides)
 
 
 def _builder_configs() -> list[WarpIRPairsConfig]:

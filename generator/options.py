@@ -8,7 +8,9 @@ choices.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 # Code generator targets; a ``paired`` record holds the same kernel's IR for both; an ``errors``
 # record holds a kernel with a realistic mistake and the diagnostic Warp gives for it.
@@ -32,14 +34,90 @@ VERIFY_LEVELS = ("codegen", "compile", "execute")
 PTX_ARCHS = (75, 80, 86, 87, 88, 89, 90, 100, 103, 107, 110, 120, 121)
 DEFAULT_PTX_ARCH = 90
 
-# Overrides a user may pass as keyword arguments: the type each must have.
-OVERRIDES: dict[str, type] = {"num_examples": int, "seed": int, "complexity": int, "backward": bool,
-                              "verify": str, "ptx_arch": int, "opt_variants": bool}
+
+
+@dataclass(frozen=True)
+class Override:
+    """One override, declared once: the builder config, GenerationOptions, the CLI flags, the card's
+    option text and its reproduce line all come from (or are tested against) this entry."""
+
+    name: str
+    type: type
+    default: Any                # num_examples: None, meaning the tier's count
+    help: str                   # the CLI flag's help
+    describe: Callable[[Any, str], str | None]   # the card's words for (value, backend); None: say nothing
+    check: Callable[[Any], str | None] = lambda value: None   # the one-line error for a bad value, or None
+    nullable: bool = False      # None is valid and means the default behaviour
+    choices: tuple | None = None   # the CLI offers exactly these
+    pinned: bool = False        # the reproduce line spells it even at its default
+
+    @property
+    def flag(self) -> str:
+        """The CLI flag: ``--num-examples``; a flag that is on by default is turned off by ``--no-...``."""
+        spelled = self.name.replace("_", "-")
+        return f"--no-{spelled}" if self.type is bool and self.default is True else f"--{spelled}"
+
+    def argv(self, value: object) -> list[str]:
+        """The CLI words that ask for ``value`` (none for a value the CLI gives without being asked)."""
+        if self.type is bool:
+            return [self.flag] if value != self.default else []
+        if value is None or (value == self.default and not self.pinned):
+            return []
+        return [self.flag, str(value)]
+
+
+def _check_num_examples(value: int) -> str | None:
+    return f"num_examples must be >= 0, got {value}" if value < 0 else None
+
+
+def _check_seed(value: int) -> str | None:
+    return None if 0 <= value <= MAX_SEED else f"seed must be in [0, {MAX_SEED}], got {value}"
+
+
+def _check_complexity(value: int) -> str | None:
+    if value in COMPLEXITY_LEVELS:
+        return None
+    return f"complexity must be one of {', '.join(map(str, COMPLEXITY_LEVELS))} (or None for a mix), got {value}"
+
+
+def _check_verify(value: str) -> str | None:
+    if value in VERIFY_LEVELS:
+        return None
+    return f"unknown verify level {value!r}; valid levels: {', '.join(VERIFY_LEVELS)}"
+
+
+def _check_ptx_arch(value: int) -> str | None:
+    if value in PTX_ARCHS:
+        return None
+    return f"ptx_arch {value} is not an arch NVRTC compiles for; valid: {', '.join(map(str, PTX_ARCHS))}"
+
+
+# Overrides a user may pass as keyword arguments (``load_dataset``), CLI flags or GenerationOptions
+# fields; this order is the one error messages, ``--help`` and GenerationOptions' fields use.
+OVERRIDES: dict[str, Override] = {o.name: o for o in (
+    Override("num_examples", int, None, "override the tier's record count",
+             lambda v, backend: f"num_examples {v:,}", _check_num_examples, pinned=True),
+    Override("seed", int, DEFAULT_SEED, f"generation seed (default {DEFAULT_SEED})",
+             lambda v, backend: f"seed {v}", _check_seed, pinned=True),
+    Override("complexity", int, None, "fix the complexity level 1..5 (default: mixed)",
+             lambda v, backend: f"complexity {v if v is not None else 'mixed (drawn per record)'}",
+             _check_complexity, nullable=True),
+    Override("backward", bool, True, "leave ir_backward empty",
+             lambda v, backend: f"backward {'on' if v else 'off'}"),
+    Override("verify", str, "codegen", "verification level (default codegen)",
+             lambda v, backend: f"verify `{v}`", _check_verify, choices=VERIFY_LEVELS, pinned=True),
+    Override("ptx_arch", int, DEFAULT_PTX_ARCH, f"sm_ arch of the PTX at --verify compile (default {DEFAULT_PTX_ARCH})",
+             # The PTX arch has no effect on cpu records.
+             lambda v, backend: None if backend == "cpu" else f"ptx_arch {v}", _check_ptx_arch),
+    Override("opt_variants", bool, False, "also record mode=debug IR and, at --verify compile, native code at -O1",
+             lambda v, backend: "opt_variants on" if v else None),
+)}
 # With ``opt_variants``, native code is also compiled at this level (Warp's defaults: CPU -O2,
 # CUDA -O3); -O0 would give no LLVM IR dump on CPU (its pipeline has no CodeGenPrepare pass).
 VARIANT_OPT_LEVEL = 1
-# Overrides that may be None (meaning: the default behaviour).
-_NULLABLE = {"complexity"}
+# The card's option text and the reproduce line name the seed first: a record is drawn from
+# (config, seed, index), and the count follows.
+_DESCRIBED = sorted(OVERRIDES.values(), key=lambda o: o.name != "seed")
 
 
 def config_names() -> list[str]:
@@ -63,23 +141,30 @@ def check_override(key: str, value: object) -> None:
     """Raise ValueError when ``key`` is not an override or ``value`` is not valid for it."""
     if key not in OVERRIDES:
         raise ValueError(f"unknown option {key!r}; valid options: {', '.join(OVERRIDES)}")
-    if value is None and key in _NULLABLE:
+    override = OVERRIDES[key]
+    if value is None and override.nullable:
         return
-    expected = OVERRIDES[key]
+    expected = override.type
     # bool is an int subclass: True must not pass as a count, nor 1 as a flag.
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ValueError(f"{key} must be {expected.__name__}, got {value!r} ({type(value).__name__})")
-    if key == "num_examples" and value < 0:
-        raise ValueError(f"num_examples must be >= 0, got {value}")
-    if key == "seed" and not 0 <= value <= MAX_SEED:
-        raise ValueError(f"seed must be in [0, {MAX_SEED}], got {value}")
-    if key == "complexity" and value not in COMPLEXITY_LEVELS:
-        raise ValueError(f"complexity must be one of {', '.join(map(str, COMPLEXITY_LEVELS))} "
-                         f"(or None for a mix), got {value}")
-    if key == "verify" and value not in VERIFY_LEVELS:
-        raise ValueError(f"unknown verify level {value!r}; valid levels: {', '.join(VERIFY_LEVELS)}")
-    if key == "ptx_arch" and value not in PTX_ARCHS:
-        raise ValueError(f"ptx_arch {value} is not an arch NVRTC compiles for; valid: {', '.join(map(str, PTX_ARCHS))}")
+    problem = override.check(value)
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def describe(options: Mapping[str, object]) -> list[str]:
+    """The card's words for a config's options (a manifest's ``options``), seed first."""
+    backend = str(options["backend"])
+    phrases = (o.describe(options.get(o.name, o.default), backend) for o in _DESCRIBED)
+    return [p for p in phrases if p is not None]
+
+
+def reproduce_argv(options: Mapping[str, object]) -> list[str]:
+    """CLI words that ask for exactly these options: pinned ones always, the rest when not at their default."""
+    pinned = [o for o in _DESCRIBED if o.pinned]
+    rest = [o for o in OVERRIDES.values() if not o.pinned]
+    return [word for o in (*pinned, *rest) for word in o.argv(options.get(o.name, o.default))]
 
 
 @dataclass(frozen=True)
@@ -102,6 +187,18 @@ class GenerationOptions:
             check_override(key, getattr(self, key))
         if self.backend == "errors" and self.verify != "codegen":
             raise ValueError(f"errors configs hold kernels Warp rejects: verify must be codegen, got {self.verify!r}")
+
+    @classmethod
+    def for_tier(cls, backend: str, tier: str, **overrides: object) -> GenerationOptions:
+        """Options for ``backend`` at ``tier``; ``num_examples=None`` means the tier's count."""
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}; valid tiers: {', '.join(TIERS)}")
+        values = {k: v for k, v in overrides.items() if not (k == "num_examples" and v is None)}
+        for key, value in values.items():
+            check_override(key, value)
+        return cls(backend=backend, **{"num_examples": TIERS[tier], **values})
 
     @classmethod
     def from_config(cls, name: str, **overrides: object) -> GenerationOptions:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from ..release import export
+from ..release import read
 
 _LEXERS = {"ir_code": "cpp", "ir_backward": "cpp", "ir_functions": "cpp", "cuda_ir_code": "cuda",
            "cuda_ir_backward": "cuda", "cuda_ir_functions": "cuda", "ptx": "nasm", "asm": "gas",
@@ -14,22 +13,7 @@ _LEXERS = {"ir_code": "cpp", "ir_backward": "cpp", "ir_functions": "cpp", "cuda_
 
 def record_from_release(root: str, config: str | None, index: int) -> dict:
     """The record with ``index`` of ``config`` (default: the first) in a release folder."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    manifest = export.read_manifest(root)
-    names = list(manifest["configs"])
-    config = config or names[0]
-    if config not in manifest["configs"]:
-        raise ValueError(f"{root} has no config {config!r}; it has: {', '.join(names)}")
-    for info in manifest["configs"][config]["splits"].values():
-        for shard in info["shards"]:
-            table = pq.read_table(Path(root) / shard["path"])
-            hit = table.filter(pc.equal(table["index"], index))
-            if hit.num_rows:
-                return hit.to_pylist()[0]
-    total = manifest["configs"][config]["options"]["num_examples"]
-    raise ValueError(f"{config} in {root} has no record with index {index} (indices 0..{total - 1})")
+    return read.find_record(root, config, index)
 
 
 def print_pair(record: dict, field: str = "ir_code") -> None:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .. import driver
 from ..options import GenerationOptions
+from .figures import Distinct, digest, percentiles
 
 _CALL = re.compile(r"\bwp\.(\w+)\(")
 _TYPE = re.compile(r"\bwp\.(float16|float32|float64|u?int(?:8|16|32|64)|vec[234][dih]?|mat(?:22|33|44)d?|quatd?"
@@ -41,8 +41,8 @@ _CONSTRUCTS = {
 class Row:
     category: str
     structure: str
-    source_digest: str
-    ir_digest: str
+    source_digest: bytes
+    ir_digest: bytes
     source_len: int
     ir_len: int
     complexity: int
@@ -55,8 +55,7 @@ def summarize(record: dict) -> Row:
     src = record["python_source"]
     return Row(
         category=record["category"], structure=record["structure_hash"],
-        source_digest=hashlib.sha256(src.encode()).hexdigest(),
-        ir_digest=hashlib.sha256(record["ir_code"].encode()).hexdigest(),
+        source_digest=digest(src), ir_digest=digest(record["ir_code"]),
         source_len=len(src), ir_len=len(record["ir_code"]), complexity=record["complexity"],
         builtins=frozenset(n for n in _CALL.findall(src) if n not in _NOT_BUILTINS),
         types=frozenset(_TYPE.findall(src)),
@@ -78,29 +77,24 @@ class Stats:
         rows = self.rows
         n = len(rows)
         builtins = Counter(b for r in rows for b in r.builtins)
+        distinct = Distinct()
+        distinct.add("", (r.structure for r in rows), (r.source_digest for r in rows), (r.ir_digest for r in rows))
         return {
             "records": n,
             "categories": dict(sorted(Counter(r.category for r in rows).items())),
             "complexity": dict(sorted(Counter(r.complexity for r in rows).items())),
-            "distinct_structures": len({r.structure for r in rows}),
-            "duplicate_python_source": n - len({r.source_digest for r in rows}),
-            "duplicate_ir_code": n - len({r.ir_digest for r in rows}),
+            "distinct_structures": distinct.distinct_structures,
+            "duplicate_python_source": distinct.duplicate_python_source,
+            "duplicate_ir_code": distinct.duplicate_ir_code,
             "distinct_builtins": len(builtins),
             "top_builtins": dict(builtins.most_common(15)),
             "types": dict(sorted(Counter(t for r in rows for t in r.types).items())),
             "constructs": dict(sorted(Counter(c for r in rows for c in r.constructs).items())),
-            "source_chars": _percentiles([r.source_len for r in rows]),
-            "ir_chars": _percentiles([r.ir_len for r in rows]),
+            "source_chars": percentiles([r.source_len for r in rows]),
+            "ir_chars": percentiles([r.ir_len for r in rows]),
             "rejected": self.report.total_rejected,
             "rejected_by_reason": {f"{c}: {reason}": k for (c, reason), k in self.report.rejected.most_common()},
         }
-
-
-def _percentiles(values: list[int]) -> dict[str, int]:
-    if not values:
-        return {"min": 0, "median": 0, "p99": 0, "max": 0}
-    s = sorted(values)
-    return {"min": s[0], "median": s[len(s) // 2], "p99": s[min(len(s) - 1, int(len(s) * 0.99))], "max": s[-1]}
 
 
 def _shard_rows(args: tuple[GenerationOptions, int, int]) -> tuple[list[Row], driver.Report]:
@@ -137,24 +131,15 @@ def collect(options: GenerationOptions, num_proc: int = 1, progress: bool = Fals
 
 def from_release(root: str, config: str | None = None) -> Stats:
     """Stats of the records in a release folder (all configs, or one), read from its shards."""
-    from pathlib import Path
+    from ..release import manifest as manifests
+    from ..release import read
 
-    import pyarrow.parquet as pq
-
-    from ..release import export
-
-    manifest = export.read_manifest(root)
-    configs = [config] if config else list(manifest["configs"])
+    manifest = manifests.read(root)
+    entries = [manifest.config(config, root)] if config else list(manifest.configs.values())
     stats = Stats()
-    for name in configs:
-        if name not in manifest["configs"]:
-            raise ValueError(f"{root} has no config {name!r}; it has: {', '.join(manifest['configs'])}")
-        entry = manifest["configs"][name]
-        for info in entry["splits"].values():
-            for shard in info["shards"]:
-                table = pq.read_table(Path(root) / shard["path"], columns=list(_SUMMARY_COLUMNS))
-                stats.add(summarize(r) for r in table.to_pylist())
-        for key, n in entry["rejected"].items():
+    for entry in entries:
+        stats.add(summarize(r) for r in read.iter_records(root, entry, _SUMMARY_COLUMNS))
+        for key, n in entry.rejected.items():
             category, _, reason = key.partition(": ")
             stats.report.rejected[(category, reason)] += n
     return stats

@@ -15,9 +15,7 @@ resumes and yields the same bytes as an uninterrupted one. The manifest is writt
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -29,12 +27,11 @@ from ..options import DATASET_VERSION, WARP_VERSION, GenerationOptions
 from ..record import schema
 from ..record.structure import SPLIT_NAMES, split_of
 from ..toolchain import codegen
+from . import manifest as manifests
+from .manifest import PACKAGE, ConfigEntry, Manifest, Shard, atomic_write, sha256_file, write_json
 
-PACKAGE = "warp-ir-pairs"
-MANIFEST = "release.json"
 PROGRESS = ".progress"
 DEFAULT_RECORDS_PER_SHARD = 1024
-FORMAT = 1
 
 
 class ExportError(RuntimeError):
@@ -70,38 +67,13 @@ def plan(config: str, options: GenerationOptions, records_per_shard: int) -> lis
     return [Unit(config, u, len(ranges), a, b) for u, (a, b) in enumerate(ranges)]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temp file in the same folder, then rename: no half-written file is visible."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_json(path: Path, data: dict) -> None:
-    _atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n"))
-
-
 def _write_parquet(path: Path, records: list[dict]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     arrow_schema = schema.features().arrow_schema   # carries the datasets Features as metadata
     table = pa.Table.from_pylist(records, schema=arrow_schema)
-    _atomic_write(path, lambda p: pq.write_table(table, p, compression="zstd", row_group_size=256))
+    atomic_write(path, lambda p: pq.write_table(table, p, compression="zstd", row_group_size=256))
 
 
 def unit_complete(root: Path, unit: Unit) -> dict | None:
@@ -135,7 +107,7 @@ def write_unit(root: Path, options: GenerationOptions, unit: Unit) -> dict:
                          "num_bytes": path.stat().st_size, "sha256": sha256_file(path)}
     marker = {"unit": unit.number, "start": unit.start, "stop": unit.stop, "shards": shards,
               "rejected": {f"{c}: {r}": n for (c, r), n in sorted(report.rejected.items())}}
-    _write_json(root / unit.marker_path(), marker)
+    write_json(root / unit.marker_path(), marker)
     return marker
 
 
@@ -160,7 +132,7 @@ def _manifest_options(options: GenerationOptions, records_per_shard: int) -> dic
 def generate(config: str, root: str | Path, options: GenerationOptions,
              records_per_shard: int = DEFAULT_RECORDS_PER_SHARD, num_proc: int = 1,
              run_units: Callable[[list[tuple[str, GenerationOptions, Unit]]], Iterable[dict]] | None = None,
-             progress: bool = False) -> dict:
+             progress: bool = False) -> Manifest:
     """Write (or resume) ``config`` into the release folder ``root``; return the updated manifest.
 
     ``run_units`` lets another engine (e.g. Ray) decide where units run; the default runs them
@@ -170,11 +142,11 @@ def generate(config: str, root: str | Path, options: GenerationOptions,
     if records_per_shard < 1:
         raise ExportError(f"records_per_shard must be >= 1, got {records_per_shard}")
     check_writable(root)
-    manifest = read_manifest(root) if (root / MANIFEST).exists() else _empty_manifest()
+    configs = manifests.read(root).configs if manifests.exists(root) else {}
     wanted = _manifest_options(options, records_per_shard)
-    existing = manifest["configs"].get(config)
-    if existing is not None and existing["options"] != wanted:
-        raise ExportError(f"{root / MANIFEST} already holds {config} with options {existing['options']}; "
+    existing = configs.get(config)
+    if existing is not None and existing.options != wanted:
+        raise ExportError(f"{root / manifests.FILE_NAME} already holds {config} with options {existing.options}; "
                           f"use another folder or the same options")
     units = plan(config, options, records_per_shard)
     markers: dict[int, dict] = {}
@@ -194,9 +166,9 @@ def generate(config: str, root: str | Path, options: GenerationOptions,
     if bar is not None:
         bar.close()
     # A split with no record at all (tiny counts) has no shard, so it is absent from the manifest.
-    manifest["configs"][config] = _config_entry(wanted, [markers[u.number] for u in units])
-    manifest.update(package_version=package_version(), dataset_version=DATASET_VERSION, warp_version=WARP_VERSION)
-    _write_json(root / MANIFEST, manifest)
+    configs = {**configs, config: _config_entry(config, wanted, [markers[u.number] for u in units])}
+    manifest = Manifest(PACKAGE, package_version(), DATASET_VERSION, WARP_VERSION, configs)
+    manifests.write(root, manifest)
     return manifest
 
 
@@ -215,58 +187,13 @@ def _progress(total: int, done: int, config: str):
     return tqdm(total=total, initial=done, unit="shard", desc=f"generate {config}")
 
 
-def _empty_manifest() -> dict:
-    return {"format": FORMAT, "package": PACKAGE, "package_version": package_version(),
-            "dataset_version": DATASET_VERSION, "warp_version": WARP_VERSION, "configs": {}}
-
-
-def _config_entry(options: dict, markers: list[dict]) -> dict:
-    splits: dict[str, dict] = {}
+def _config_entry(config: str, options: dict, markers: list[dict]) -> ConfigEntry:
+    splits: dict[str, list[Shard]] = {}
     rejected: dict[str, int] = {}
     for marker in markers:
         for split, shard in marker["shards"].items():
-            entry = splits.setdefault(split, {"num_examples": 0, "shards": []})
-            entry["num_examples"] += shard["num_examples"]
-            entry["shards"].append(shard)
+            splits.setdefault(split, []).append(Shard(**shard))
         for reason, n in marker["rejected"].items():
             rejected[reason] = rejected.get(reason, 0) + n
-    ordered = {s: splits[s] for s in SPLIT_NAMES if s in splits}
-    return {"options": options, "splits": ordered, "rejected": dict(sorted(rejected.items()))}
-
-
-def read_manifest(root: str | Path) -> dict:
-    path = Path(root) / MANIFEST
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ExportError(f"{path} does not exist: not a release folder") from None
-    except (OSError, ValueError) as e:
-        raise ExportError(f"{path} is not a readable manifest: {e}") from None
-    if data.get("format") != FORMAT or "configs" not in data:
-        raise ExportError(f"{path} is not a warp-ir-pairs manifest (format {data.get('format')!r})")
-    return data
-
-
-def verify(root: str | Path) -> list[str]:
-    """Check every shard the manifest names (existence, sha256, row count); return the problems."""
-    import pyarrow.parquet as pq
-
-    root = Path(root)
-    manifest = read_manifest(root)
-    problems = []
-    for config, entry in manifest["configs"].items():
-        for split, info in entry["splits"].items():
-            for shard in info["shards"]:
-                path = root / shard["path"]
-                if not path.exists():
-                    problems.append(f"{shard['path']}: missing")
-                    continue
-                if sha256_file(path) != shard["sha256"]:
-                    problems.append(f"{shard['path']}: sha256 differs from the manifest")
-                    continue
-                rows = pq.ParquetFile(path).metadata.num_rows
-                if rows != shard["num_examples"]:
-                    problems.append(f"{shard['path']}: {rows} rows, manifest says {shard['num_examples']}")
-            if sum(s["num_examples"] for s in info["shards"]) != info["num_examples"]:
-                problems.append(f"{config}/{split}: shard counts do not add up to {info['num_examples']}")
-    return problems
+    ordered = {s: tuple(splits[s]) for s in SPLIT_NAMES if s in splits}
+    return ConfigEntry(config, options, ordered, dict(sorted(rejected.items())))

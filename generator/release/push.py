@@ -13,14 +13,15 @@ read, never modified.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from . import manifest as manifests
+from .manifest import PACKAGE, Manifest
+
 logger = logging.getLogger(__name__)
 
-PACKAGE_NAME = "warp-ir-pairs"
 REPO_TYPE = "dataset"
 # Files the Hub creates itself; a release does not carry them, and pruning must not delete them.
 _HUB_MANAGED = frozenset({".gitattributes"})
@@ -54,8 +55,8 @@ def push_release(
       uploaded.
     """
     folder = Path(release_dir)
-    meta = _read_release(folder)
-    package_version, warp_version = meta["package_version"], meta["warp_version"]
+    manifest = _read_release(folder)
+    package_version, warp_version = manifest.package_version, manifest.warp_version
     files = _release_files(folder)
 
     # Imported here: huggingface_hub reads HF_ENDPOINT and friends at import time, and validating a
@@ -67,7 +68,7 @@ def push_release(
     secrets_ = [s for s in (token, get_token()) if s]
     branch = revision or "main"
     tag = tag or f"v{package_version}"
-    message = f"{PACKAGE_NAME} {package_version} release (warp-lang {warp_version})"
+    message = f"{PACKAGE} {package_version} release (warp-lang {warp_version})"
     n_parquet = sum(rel.endswith(".parquet") for rel in files)
     description = f"{len(files)} files ({n_parquet} parquet shards), pushed by warp_ir_pairs_generator.release.push."
     where = _Where(endpoint=endpoint, repo_id=repo_id, branch=branch, tag=tag)
@@ -137,22 +138,16 @@ class _Where:
         self.commit_oid: str | None = None
 
 
-def _read_release(folder: Path) -> dict[str, str]:
+def _read_release(folder: Path) -> Manifest:
     if not folder.is_dir():
         raise ReleaseError(f"release folder {folder} does not exist or is not a folder")
-    for name in ("release.json", "README.md"):
+    for name in (manifests.FILE_NAME, "README.md"):
         if not (folder / name).is_file():
             raise ReleaseError(f"release folder {folder} has no {name}; is it a finished release?")
     try:
-        meta = json.loads((folder / "release.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ReleaseError(f"{folder / 'release.json'} is not valid JSON: {err}") from None
-    if not isinstance(meta, dict):
-        raise ReleaseError(f"{folder / 'release.json'} must hold a JSON object")
-    for key in ("package_version", "warp_version"):
-        if not isinstance(meta.get(key), str) or not meta[key].strip():
-            raise ReleaseError(f"{folder / 'release.json'} has no {key} (a non-empty string)")
-    return meta
+        return manifests.read(folder)
+    except manifests.ManifestError as err:
+        raise ReleaseError(str(err)) from None
 
 
 def _release_files(folder: Path) -> dict[str, Path]:

@@ -24,9 +24,10 @@ import pytest
 import yaml
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
-from warp_ir_pairs_card import build
+from warp_ir_pairs_card import build, front_matter, text
 from warp_ir_pairs_generator import driver
 from warp_ir_pairs_generator.corpus import stats
+from warp_ir_pairs_generator.corpus.config_figures import TEXT_FIELDS
 from warp_ir_pairs_generator.options import GenerationOptions
 from warp_ir_pairs_generator.record import schema
 
@@ -132,10 +133,10 @@ def test_yaml_configs_and_default(release):
 def test_default_prefers_the_package_default():
     import warp_ir_pairs
 
-    assert build.PACKAGE_DEFAULT_CONFIG == warp_ir_pairs.WarpIRPairs.DEFAULT_CONFIG_NAME
-    assert build.default_config(["cuda-tiny", "cpu-small", "cpu"]) == "cpu-small"
-    assert build.default_config(["cuda-tiny", "cpu"]) == "cpu"
-    assert build.default_config(["cuda-tiny", "cpu-tiny"]) == "cuda-tiny"
+    assert front_matter.PACKAGE_DEFAULT_CONFIG == warp_ir_pairs.WarpIRPairs.DEFAULT_CONFIG_NAME
+    assert front_matter.default_config(["cuda-tiny", "cpu-small", "cpu"]) == "cpu-small"
+    assert front_matter.default_config(["cuda-tiny", "cpu"]) == "cpu"
+    assert front_matter.default_config(["cuda-tiny", "cpu-tiny"]) == "cuda-tiny"
 
 
 def test_dataset_info_matches_schema_and_files(release):
@@ -182,9 +183,9 @@ def test_per_config_numbers_match_the_data(release):
         lengths = {r[0].strip("`"): r for r in _table_after(section, "#### Lengths")}
         for field, key in (("python_source", "source_chars"), ("ir_code", "ir_chars")):
             assert [_num(c) for c in lengths[field][2:]] == [figures[key][k] for k in ("min", "median", "p99", "max")]
-        full = pq.read_table(root / name, columns=list(build.TEXT_FIELDS))
+        full = pq.read_table(root / name, columns=list(TEXT_FIELDS))
         assert {f: _num(r[1]) for f, r in lengths.items()} == {
-            f: n for f in build.TEXT_FIELDS if (n := sum(1 for v in full[f].to_pylist() if v))}
+            f: n for f in TEXT_FIELDS if (n := sum(1 for v in full[f].to_pylist() if v))}
         # Properties.
         props = dict(_table_after(section, "| property"))
         assert props["records"].startswith(f"{len(rows)} (") and all(
@@ -216,8 +217,8 @@ def test_rejections_are_listed_without_local_paths(release):
                                   "token Bearer abcdefghijklmnopqrstu"])
 def test_a_card_with_a_leak_is_refused(leak):
     with pytest.raises(ValueError, match="secret or a local path"):
-        build._assert_clean(f"# card\n\n{leak}\n", Path("release"))
-    build._assert_clean("C++/CUDA, cpu-tiny/train-*, https://github.com/NVIDIA/warp, 90/5/5", Path("release"))
+        text._assert_clean(f"# card\n\n{leak}\n", Path("release"))
+    text._assert_clean("C++/CUDA, cpu-tiny/train-*, https://github.com/NVIDIA/warp, 90/5/5", Path("release"))
 
 
 def test_schema_table_sections_and_reproduce_command(release):

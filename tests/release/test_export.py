@@ -15,6 +15,7 @@ import pytest
 from warp_ir_pairs_generator import cli, driver
 from warp_ir_pairs_generator.options import GenerationOptions
 from warp_ir_pairs_generator.release import export
+from warp_ir_pairs_generator.release import manifest as manifests
 
 
 def _generate(out: Path, *configs: str, n: int = 24, per_shard: int = 8) -> int:
@@ -51,9 +52,9 @@ def test_shards_hold_the_engine_records_in_index_order(release):
     import pyarrow.parquet as pq
 
     options = GenerationOptions.from_config("cuda-tiny", num_examples=24)
-    manifest = export.read_manifest(release)
-    for split, info in manifest["configs"]["cuda-tiny"]["splits"].items():
-        rows = [r for s in info["shards"] for r in pq.read_table(release / s["path"]).to_pylist()]
+    manifest = manifests.read(release)
+    for split, shards in manifest.configs["cuda-tiny"].splits.items():
+        rows = [r for s in shards for r in pq.read_table(release / s.path).to_pylist()]
         assert rows == list(driver.iter_shard(options, 0, 24, split))
 
 

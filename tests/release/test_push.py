@@ -87,10 +87,30 @@ def release(tmp_path: Path) -> Path:
     folder = tmp_path / "release"
     (folder / "cpu-tiny").mkdir(parents=True)
     (folder / "README.md").write_text(CARD)
-    (folder / "release.json").write_text(json.dumps({"package_version": "0.1.0", "warp_version": "1.19.0"}))
     datasets.Dataset.from_dict(TRAIN).to_parquet(str(folder / "cpu-tiny" / "train-00000-of-00001.parquet"))
     datasets.Dataset.from_dict(TEST).to_parquet(str(folder / "cpu-tiny" / "test-00000-of-00001.parquet"))
+    _write_manifest(folder)
     return folder
+
+
+def _write_manifest(folder: Path, package_version: str = "0.1.0", *, without: str | None = None) -> None:
+    """A release.json naming the folder's shards, in the format `generate` writes (the push reads its versions)."""
+    import pyarrow.parquet as pq
+
+    splits: dict[str, dict] = {}
+    for path in sorted(folder.glob("*/*.parquet")):
+        rows = pq.ParquetFile(path).metadata.num_rows
+        split = splits.setdefault(path.name.split("-")[0], {"num_examples": 0, "shards": []})
+        split["num_examples"] += rows
+        split["shards"].append({"path": path.relative_to(folder).as_posix(), "num_examples": rows,
+                                "num_bytes": path.stat().st_size,
+                                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+    manifest = {"format": 1, "package": "warp-ir-pairs", "package_version": package_version,
+                "dataset_version": "0.1.0", "warp_version": "1.19.0",
+                "configs": {"cpu-tiny": {"options": {}, "splits": splits, "rejected": {}}}}
+    if without is not None:
+        manifest.pop(without)
+    (folder / "release.json").write_text(json.dumps(manifest))
 
 
 def _client_env(hub: HubStandIn, tmp_path: Path) -> dict[str, str]:
@@ -230,10 +250,10 @@ def test_next_release_replaces_files_and_tags_are_never_moved(hub: HubStandIn, r
     assert len(hub.commits(REPO)) == n_commits
 
     # A new version with a re-sharded split: the old shard must not survive next to the new one.
-    (release / "release.json").write_text(json.dumps({"package_version": "0.2.0", "warp_version": "1.19.0"}))
     old = release / "cpu-tiny" / "train-00000-of-00001.parquet"
     old.rename(release / "cpu-tiny" / "train-00000-of-00002.parquet")
     datasets.Dataset.from_dict(TRAIN).to_parquet(str(release / "cpu-tiny" / "train-00001-of-00002.parquet"))
+    _write_manifest(release, "0.2.0")
     second, _ = _push(hub, tmp_path, release)
     assert "url" in second
     files = set(hub.repo_files(REPO)) - {".gitattributes"}
@@ -263,7 +283,7 @@ def test_release_folder_is_validated_before_any_request(breakage: str, release: 
     elif breakage == "no-release-json":
         (release / "release.json").unlink()
     else:
-        (release / "release.json").write_text(json.dumps({"package_version": "0.1.0"}))
+        _write_manifest(release, without="warp_version")
     # In-process and offline (conftest): a push that got past validation would fail on HF_HUB_OFFLINE instead.
     with pytest.raises(ReleaseError) as info:
         push_release(target, REPO, token=GOOD)
