@@ -35,7 +35,7 @@ from warp_ir_pairs_generator import synth
 from warp_ir_pairs_generator.corpus.stats import _percentiles  # the `stats` command's definition, so figures agree
 from warp_ir_pairs_generator.record import schema
 from warp_ir_pairs_generator.record.structure import SPLITS
-from warp_ir_pairs_generator.synth.families.sim import SIM_FAMILIES
+from warp_ir_pairs_generator.synth.families import REGISTRY
 
 from . import plots
 
@@ -430,9 +430,9 @@ def card_data(figures: Sequence[ConfigFigures], default: str) -> DatasetCardData
 
 
 def _family_kind(name: str) -> str:
-    if name == "composed":
-        return "composed"
-    return "realistic" if name in SIM_FAMILIES else "seed"
+    """The card's word for a family's registry kind; a category only the data has reads as seed."""
+    kinds = {f.name: f.kind for f in REGISTRY}
+    return {"sim": "realistic", "composed": "composed"}.get(kinds.get(name, "seed"), "seed")
 
 
 def _families(fig: ConfigFigures) -> list[str]:

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 from warp_ir_pairs_generator.record.structure import structure_hash
-from warp_ir_pairs_generator.synth.families.sim import SIM_FAMILIES
+from warp_ir_pairs_generator.synth.families import SIM_FAMILIES
 from warp_ir_pairs_generator.toolchain import codegen
 
 FAMILIES = sorted(SIM_FAMILIES)
