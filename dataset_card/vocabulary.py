@@ -5,7 +5,7 @@ from __future__ import annotations
 from warp_ir_pairs_generator import options as configs
 from warp_ir_pairs_generator import synth
 from warp_ir_pairs_generator.corpus.config_figures import ConfigFigures
-from warp_ir_pairs_generator.synth.families.sim import SIM_FAMILIES
+from warp_ir_pairs_generator.synth.families import REGISTRY
 
 VERIFY_SENTENCES = {
     "codegen": "`codegen`: the IR is Warp's code-generator output for the kernel; it was not compiled or run.",
@@ -19,9 +19,9 @@ assert set(VERIFY_SENTENCES) == set(configs.VERIFY_LEVELS)
 
 
 def _family_kind(name: str) -> str:
-    if name == "composed":
-        return "composed"
-    return "realistic" if name in SIM_FAMILIES else "seed"
+    """The card's word for a family's registry kind; a category only the data has reads as seed."""
+    kinds = {f.name: f.kind for f in REGISTRY}
+    return {"sim": "realistic", "composed": "composed"}.get(kinds.get(name, "seed"), "seed")
 
 
 def _families(fig: ConfigFigures) -> list[str]:

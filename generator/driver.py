@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from . import synth
+from . import mistakes, synth
 from .options import VARIANT_OPT_LEVEL, GenerationOptions
 from .record import schema
 from .record.structure import SPLIT_NAMES, split_of, structure_hash
@@ -90,9 +90,24 @@ def shards(num_examples: int, shard_size: int | None = None) -> list[tuple[int, 
     return [(s, min(s + size, num_examples)) for s in range(0, num_examples, size)]
 
 
+def draw_kernel(options: GenerationOptions, index: int, attempt: int = 0) -> KernelSource:
+    """The kernel of draw ``attempt`` for ``index`` with the config's task applied; no Warp needed.
+
+    For ``errors`` the task is one realistic mistake, drawn from the same RNG the kernel was
+    drawn from; a kernel no mistake applies to has category ``error_none`` (``_diagnose`` skips it).
+    """
+    if options.backend != "errors":
+        return synth.synthesize(options, index, attempt)
+    ks, rng = synth.draw(options, index, attempt)
+    kind_and_kernel = mistakes.inject(rng, ks)
+    if kind_and_kernel is None:   # no mistake applies: the driver skips this draw
+        return KernelSource(ks.python_source, ks.kernel_name, "error_none", ks.complexity)
+    return kind_and_kernel[1]
+
+
 def _first_draw(options: GenerationOptions, index: int) -> tuple[KernelSource, str, str]:
     """(kernel, structure hash, split) of the first draw of ``index``; no Warp needed."""
-    ks = synth.synthesize(options, index, attempt=0)
+    ks = draw_kernel(options, index, attempt=0)
     structure = structure_hash(ks.python_source)
     return ks, structure, split_of(structure)
 
@@ -135,7 +150,7 @@ def _draw(options: GenerationOptions, index: int, target_split: str, report: Rep
         if attempt == 0 and drawn is not None:
             ks, structure, _ = drawn
         else:
-            ks = synth.synthesize(options, index, attempt)
+            ks = draw_kernel(options, index, attempt)
             structure = structure_hash(ks.python_source)
         if split_of(structure) != target_split:
             continue
@@ -156,8 +171,6 @@ def _draw(options: GenerationOptions, index: int, target_split: str, report: Rep
 
 def _diagnose(ks: KernelSource, report: Report) -> str | None:
     """Warp's normalized diagnostic for an ``errors`` draw; None (counted) when Warp accepts it."""
-    from . import mistakes
-
     if ks.category == "error_none":
         report.rejected[(ks.category, "no mistake applies to this kernel")] += 1
         return None

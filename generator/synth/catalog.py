@@ -2,12 +2,12 @@
 
 Every entry was checked against warp-lang 1.19.0: a kernel calling ``fn`` with arguments of the
 listed types and storing the result into an array of type ``ret`` passes Warp's CPU and CUDA
-code generation (see ``tests/test_builtin_catalog.py``). Warp's codegen is stricter than Python:
+code generation (see ``tests/synth/test_catalog.py``). Warp's codegen is stricter than Python:
 there is no implicit conversion between scalar types, so a signature only matches when every
 argument type matches exactly.
 
 This module deliberately does not import warp, so program synthesis stays warp-free. Types are
-named by the annotation strings used in Warp source (``"wp.vec3"``, ``"wp.float64"``, ``"bool"``).
+named by the annotation strings of ``types``, the one vocabulary (``"wp.vec3"``, ``"wp.float64"``, ``"bool"``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,32 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
+
+from .types import (
+    ALL_TYPES,
+    COMPOSITE_TYPES,
+    DIM_OF,
+    F32,
+    F64,
+    FLOAT_SCALARS,
+    I32,
+    INT_SCALARS,
+    MATRIX_TYPES,
+    NUMERIC_SCALARS,
+    QUAT_TYPES,
+    SCALAR_OF,
+    SCALAR_TYPES,
+    SPATIAL_MATRIX_TYPES,
+    SPATIAL_VECTOR_TYPES,
+    TRANSFORM_TYPES,
+    U32,
+    VEC_F32,
+    VEC_FLOAT,
+    VEC_I32,
+    VECTOR_TYPES,
+    matrix_type,
+    vector_type,
+)
 
 
 class Signature(NamedTuple):
@@ -41,77 +67,7 @@ DOMAINS: dict[str, str] = {
     "small_count": "integer arguments are small loop counts (1..8); float arguments any",
 }
 
-FLOAT_SCALARS: tuple[str, ...] = ("wp.float16", "wp.float32", "wp.float64")
-SIGNED_INT_SCALARS: tuple[str, ...] = ("wp.int8", "wp.int16", "wp.int32", "wp.int64")
-UNSIGNED_INT_SCALARS: tuple[str, ...] = ("wp.uint8", "wp.uint16", "wp.uint32", "wp.uint64")
-INT_SCALARS: tuple[str, ...] = SIGNED_INT_SCALARS + UNSIGNED_INT_SCALARS
-NUMERIC_SCALARS: tuple[str, ...] = FLOAT_SCALARS + INT_SCALARS
-SCALAR_TYPES: tuple[str, ...] = NUMERIC_SCALARS + ("bool",)
-
-VEC_F32: tuple[str, ...] = ("wp.vec2", "wp.vec3", "wp.vec4")
-VEC_F64: tuple[str, ...] = ("wp.vec2d", "wp.vec3d", "wp.vec4d")
-VEC_I32: tuple[str, ...] = ("wp.vec2i", "wp.vec3i", "wp.vec4i")
-VEC_FLOAT: tuple[str, ...] = VEC_F32 + VEC_F64
-VECTOR_TYPES: tuple[str, ...] = VEC_FLOAT + VEC_I32
-MAT_F32: tuple[str, ...] = ("wp.mat22", "wp.mat33", "wp.mat44")
-MAT_F64: tuple[str, ...] = ("wp.mat22d", "wp.mat33d", "wp.mat44d")
-MATRIX_TYPES: tuple[str, ...] = MAT_F32 + MAT_F64
-QUAT_TYPES: tuple[str, ...] = ("wp.quat", "wp.quatd")
-TRANSFORM_TYPES: tuple[str, ...] = ("wp.transform", "wp.transformd")
-SPATIAL_VECTOR_TYPES: tuple[str, ...] = ("wp.spatial_vector", "wp.spatial_vectord")
-SPATIAL_MATRIX_TYPES: tuple[str, ...] = ("wp.spatial_matrix",)  # no float64 variant in the type list
-
-COMPOSITE_TYPES: tuple[str, ...] = (
-    VECTOR_TYPES + MATRIX_TYPES + QUAT_TYPES + TRANSFORM_TYPES + SPATIAL_VECTOR_TYPES + SPATIAL_MATRIX_TYPES
-)
-ALL_TYPES: tuple[str, ...] = SCALAR_TYPES + COMPOSITE_TYPES
-
-# Scalar (element) type of every composite type.
-SCALAR_OF: dict[str, str] = {
-    **dict.fromkeys(VEC_F32 + MAT_F32, "wp.float32"),
-    **dict.fromkeys(VEC_F64 + MAT_F64, "wp.float64"),
-    **dict.fromkeys(VEC_I32, "wp.int32"),
-    "wp.quat": "wp.float32",
-    "wp.quatd": "wp.float64",
-    "wp.transform": "wp.float32",
-    "wp.transformd": "wp.float64",
-    "wp.spatial_vector": "wp.float32",
-    "wp.spatial_vectord": "wp.float64",
-    "wp.spatial_matrix": "wp.float32",
-}
-
-# Number of components (vectors) or rows (square matrices).
-DIM_OF: dict[str, int] = {
-    **{t: int(t[6]) for t in VECTOR_TYPES},  # "wp.vec3d" -> 3
-    **{t: int(t[6]) for t in MATRIX_TYPES},  # "wp.mat33d" -> 3
-    "wp.quat": 4,
-    "wp.quatd": 4,
-    "wp.transform": 7,
-    "wp.transformd": 7,
-    "wp.spatial_vector": 6,
-    "wp.spatial_vectord": 6,
-    "wp.spatial_matrix": 6,
-}
-
 _VEC6 = SPATIAL_VECTOR_TYPES
-_F = "wp.float32"
-_D = "wp.float64"
-_I = "wp.int32"
-_U = "wp.uint32"
-
-
-def _vec(dim: int, scalar: str) -> str:
-    """Vector type name of the given length and scalar, e.g. (3, float64) -> wp.vec3d."""
-    if dim == 6:
-        return {_F: "wp.spatial_vector", _D: "wp.spatial_vectord"}[scalar]
-    return f"wp.vec{dim}" + {_F: "", _D: "d", _I: "i"}[scalar]
-
-
-def _mat(dim: int, scalar: str) -> str:
-    """Square matrix type name, e.g. (3, float32) -> wp.mat33."""
-    if dim == 6:
-        return "wp.spatial_matrix"
-    return f"wp.mat{dim}{dim}" + {_F: "", _D: "d"}[scalar]
 
 
 def _each(
@@ -176,7 +132,7 @@ def _arith() -> Iterator[Signature]:
         yield Signature("wp.mul", (c, s), c, "", g)
     # Matrix/quaternion/transform products.
     for m in MATRIX_TYPES + SPATIAL_MATRIX_TYPES:
-        v = _vec(DIM_OF[m], SCALAR_OF[m])
+        v = vector_type(DIM_OF[m], SCALAR_OF[m])
         yield Signature("wp.mul", (m, m), m, "", g)
         yield Signature("wp.mul", (m, v), v, "", g)
         yield Signature("wp.mul", (v, m), v, "", g)
@@ -186,7 +142,7 @@ def _arith() -> Iterator[Signature]:
     yield from _each(["wp.div_approx"], FLOAT_SCALARS, 2, domain="nonzero", group=g)
     for c in no_transform:
         s = SCALAR_OF[c]
-        fns = ("wp.div",) if s == _I else ("wp.div", "wp.div_approx")
+        fns = ("wp.div",) if s == I32 else ("wp.div", "wp.div_approx")
         for fn in fns:
             yield Signature(fn, (c, s), c, "nonzero", g)
             yield Signature(fn, (s, c), c, "nonzero", g)
@@ -198,7 +154,7 @@ def _bits() -> Iterator[Signature]:
     yield from _each(["wp.bit_and", "wp.bit_or", "wp.bit_xor"], ints, 2, group="bit")
     yield from _each(["wp.lshift", "wp.rshift"], ints, 2, domain="shift", group="bit")
     yield from _each(["wp.invert"], ints, 1, group="bit")
-    yield from _each(["wp.bit_count"], INT_SCALARS, 1, ret=_I, group="bit")
+    yield from _each(["wp.bit_count"], INT_SCALARS, 1, ret=I32, group="bit")
     yield from _each(["wp.unot"], ("bool",) + INT_SCALARS, 1, ret="bool", group="bit")
 
 
@@ -215,22 +171,22 @@ def _vector() -> Iterator[Signature]:
         yield Signature("wp.normalize", (v,), v, "", g)
     yield from _each(["wp.cross"], ("wp.vec3", "wp.vec3d", "wp.vec3i"), 2, group=g)
     for v in VEC_FLOAT + ("wp.spatial_vector",):
-        yield Signature("wp.outer", (v, v), _mat(DIM_OF[v], SCALAR_OF[v]), "", g)
+        yield Signature("wp.outer", (v, v), matrix_type(DIM_OF[v], SCALAR_OF[v]), "", g)
     cw = VECTOR_TYPES + _VEC6 + MATRIX_TYPES + SPATIAL_MATRIX_TYPES
     yield from _each(["wp.cw_mul"], cw, 2, group=g)
     yield from _each(["wp.cw_div"], cw, 2, domain="nonzero", group=g)
-    yield from _each(["wp.argmin", "wp.argmax"], VECTOR_TYPES + _VEC6, 1, ret=_U, group=g)
+    yield from _each(["wp.argmin", "wp.argmax"], VECTOR_TYPES + _VEC6, 1, ret=U32, group=g)
     # These norms are float32-only (they are Warp functions with float32 literals inside).
     f32_vecs = VEC_F32 + ("wp.quat", "wp.spatial_vector")
-    yield from _each(["wp.norm_l1"], f32_vecs + ("wp.transform",), 1, ret=_F, group=g)
+    yield from _each(["wp.norm_l1"], f32_vecs + ("wp.transform",), 1, ret=F32, group=g)
     for v in f32_vecs:
         for fn in ("wp.norm_huber", "wp.norm_pseudo_huber"):
-            yield Signature(fn, (v,), _F, "", g)
-            yield Signature(fn, (v, _F), _F, "positive", g)
+            yield Signature(fn, (v,), F32, "", g)
+            yield Signature(fn, (v, F32), F32, "positive", g)
         yield Signature("wp.smooth_normalize", (v,), v, "", g)
-        yield Signature("wp.smooth_normalize", (v, _F), v, "positive", g)
+        yield Signature("wp.smooth_normalize", (v, F32), v, "positive", g)
     # len() of a vector-like value is a compile-time int32 constant.
-    yield from _each(["wp.len"], COMPOSITE_TYPES, 1, ret=_I, group=g)
+    yield from _each(["wp.len"], COMPOSITE_TYPES, 1, ret=I32, group=g)
 
 
 def _matrix() -> Iterator[Signature]:
@@ -241,11 +197,11 @@ def _matrix() -> Iterator[Signature]:
         yield Signature("wp.transpose", (m,), m, "", g)
         yield Signature("wp.trace", (m,), s, "", g)
         yield Signature("wp.ddot", (m, m), s, "", g)
-        yield Signature("wp.diag", (_vec(DIM_OF[m], s),), m, "", g)
-        yield Signature("wp.get_diag", (m,), _vec(DIM_OF[m], s), "", g)
+        yield Signature("wp.diag", (vector_type(DIM_OF[m], s),), m, "", g)
+        yield Signature("wp.get_diag", (m,), vector_type(DIM_OF[m], s), "", g)
     for m in MATRIX_TYPES:
         s = SCALAR_OF[m]
-        v = _vec(DIM_OF[m], s)
+        v = vector_type(DIM_OF[m], s)
         yield Signature("wp.determinant", (m,), s, "", g)
         yield Signature("wp.inverse", (m,), m, "nonzero", g)
         yield Signature("wp.inverse_approx", (m,), m, "nonzero", g)
@@ -259,8 +215,8 @@ def _quat() -> Iterator[Signature]:
     """Quaternion functions; float64 forms exist only for the native (non-Python) builtins."""
     g = "quat"
     n = "normalized"
-    for q, s in (("wp.quat", _F), ("wp.quatd", _D)):
-        v3, m33, m44 = _vec(3, s), _mat(3, s), _mat(4, s)
+    for q, s in (("wp.quat", F32), ("wp.quatd", F64)):
+        v3, m33, m44 = vector_type(3, s), matrix_type(3, s), matrix_type(4, s)
         yield Signature("wp.quat_from_axis_angle", (v3, s), q, n, g)
         yield Signature("wp.quat_from_matrix", (m33,), q, n, g)
         yield Signature("wp.quat_from_matrix", (m44,), q, n, g)
@@ -273,19 +229,19 @@ def _quat() -> Iterator[Signature]:
     yield Signature("wp.quat_identity", (), "wp.quat", "", g)
     yield Signature("wp.quat_to_rpy", ("wp.quat",), "wp.vec3", n, g)
     yield Signature("wp.quat_twist", ("wp.vec3", "wp.quat"), "wp.quat", n, g)
-    yield Signature("wp.quat_twist_angle", ("wp.vec3", "wp.quat"), _F, n, g)
-    yield Signature("wp.quat_twist_angle_signed", ("wp.vec3", "wp.quat"), _F, n, g)
+    yield Signature("wp.quat_twist_angle", ("wp.vec3", "wp.quat"), F32, n, g)
+    yield Signature("wp.quat_twist_angle_signed", ("wp.vec3", "wp.quat"), F32, n, g)
     # Euler axis indices may be runtime int32 values, but must be in {0, 1, 2}.
-    yield Signature("wp.quat_from_euler", ("wp.vec3", _I, _I, _I), "wp.quat", "axis_index", g)
-    yield Signature("wp.quat_to_euler", ("wp.quat", _I, _I, _I), "wp.vec3", "axis_index", g)
+    yield Signature("wp.quat_from_euler", ("wp.vec3", I32, I32, I32), "wp.quat", "axis_index", g)
+    yield Signature("wp.quat_to_euler", ("wp.quat", I32, I32, I32), "wp.vec3", "axis_index", g)
 
 
 def _transform() -> Iterator[Signature]:
     """Rigid transforms and spatial (6D) algebra."""
     g = "transform"
     n = "normalized"
-    for t, s in (("wp.transform", _F), ("wp.transformd", _D)):
-        v3, q, m44 = _vec(3, s), {_F: "wp.quat", _D: "wp.quatd"}[s], _mat(4, s)
+    for t, s in (("wp.transform", F32), ("wp.transformd", F64)):
+        v3, q, m44 = vector_type(3, s), {F32: "wp.quat", F64: "wp.quatd"}[s], matrix_type(4, s)
         yield Signature("wp.transform_compose", (v3, q, v3), m44, n, g)
         yield Signature("wp.transform_from_matrix", (m44,), t, n, g)
         yield Signature("wp.transform_to_matrix", (t,), m44, n, g)
@@ -299,8 +255,8 @@ def _transform() -> Iterator[Signature]:
     yield Signature("wp.transform_identity", (), "wp.transform", "", g)
 
     g = "spatial"
-    for sv, s in (("wp.spatial_vector", _F), ("wp.spatial_vectord", _D)):
-        v3 = _vec(3, s)
+    for sv, s in (("wp.spatial_vector", F32), ("wp.spatial_vectord", F64)):
+        v3 = vector_type(3, s)
         yield Signature("wp.spatial_top", (sv,), v3, "", g)
         yield Signature("wp.spatial_bottom", (sv,), v3, "", g)
         yield Signature("wp.spatial_dot", (sv, sv), s, "", g)
@@ -315,24 +271,24 @@ def _transform() -> Iterator[Signature]:
 def _geometry_and_noise() -> Iterator[Signature]:
     """Geometric queries on plain values, and hash-based (stateless) noise."""
     v3 = "wp.vec3"
-    yield Signature("wp.closest_point_edge_edge", (v3, v3, v3, v3, _F), v3, "", "geometry")
-    yield Signature("wp.intersect_tri_tri", (v3,) * 6, _I, "", "geometry")
-    yield Signature("wp.intersect_tri_tri", ("wp.vec3d",) * 6, _I, "", "geometry")
+    yield Signature("wp.closest_point_edge_edge", (v3, v3, v3, v3, F32), v3, "", "geometry")
+    yield Signature("wp.intersect_tri_tri", (v3,) * 6, I32, "", "geometry")
+    yield Signature("wp.intersect_tri_tri", ("wp.vec3d",) * 6, I32, "", "geometry")
     # noise/pnoise/curlnoise take a uint32 seed by value and do not advance it, unlike wp.rand*.
     g = "random_free"
-    for x in (_F,) + VEC_F32:
-        yield Signature("wp.noise", (_U, x), _F, "", g)
-        dim = 1 if x == _F else DIM_OF[x]
-        yield Signature("wp.pnoise", (_U, x) + (_I,) * dim, _F, "positive", g)  # periods > 0
+    for x in (F32,) + VEC_F32:
+        yield Signature("wp.noise", (U32, x), F32, "", g)
+        dim = 1 if x == F32 else DIM_OF[x]
+        yield Signature("wp.pnoise", (U32, x) + (I32,) * dim, F32, "positive", g)  # periods > 0
     for x in VEC_F32:
         out = "wp.vec2" if x == "wp.vec2" else "wp.vec3"
-        yield Signature("wp.curlnoise", (_U, x), out, "", g)
-        yield Signature("wp.curlnoise", (_U, x, _U, _F, _F), out, "small_count", g)
+        yield Signature("wp.curlnoise", (U32, x), out, "", g)
+        yield Signature("wp.curlnoise", (U32, x, U32, F32, F32), out, "small_count", g)
 
 
 def _select() -> Iterator[Signature]:
     """wp.where with a bool or int32 condition (wp.select was removed in Warp 1.19)."""
-    for cond in ("bool", _I):
+    for cond in ("bool", I32):
         for t in ALL_TYPES:
             yield Signature("wp.where", (cond, t, t), t, "", "select")
 
@@ -347,9 +303,9 @@ def _conversions() -> Iterator[Signature]:
             risky = src in FLOAT_SCALARS and dst in INT_SCALARS
             yield Signature(fn, (src,), dst, "int_range" if risky else "", "conversion")
     # Python's float()/int() are separate Warp builtins that always produce float32/int32.
-    for fn, dst in (("float", _F), ("int", _I)):
+    for fn, dst in (("float", F32), ("int", I32)):
         for src in SCALAR_TYPES:
-            risky = src in FLOAT_SCALARS and dst == _I
+            risky = src in FLOAT_SCALARS and dst == I32
             yield Signature(fn, (src,), dst, "int_range" if risky else "", "conversion")
 
 
@@ -361,18 +317,18 @@ def _constructors() -> Iterator[Signature]:
         yield Signature(v, (), v, "", g)
         yield Signature(v, (s,), v, "", g)
         yield Signature(v, (s,) * dim, v, "", g)
-        for other in (_F, _D, _I):
-            yield Signature(v, (_vec(dim, other),), v, "", g)  # dtype conversion (same dtype = copy)
+        for other in (F32, F64, I32):
+            yield Signature(v, (vector_type(dim, other),), v, "", g)  # dtype conversion (same dtype = copy)
         yield Signature("wp.vector", (s,) * dim, v, "", g)
     for m in MATRIX_TYPES:
         s, dim = SCALAR_OF[m], DIM_OF[m]
         yield Signature(m, (), m, "", g)
         yield Signature(m, (s,), m, "", g)
         yield Signature(m, (s,) * (dim * dim), m, "", g)
-        for other in (_F, _D):
-            yield Signature(m, (_mat(dim, other),), m, "", g)
-    for q, s in (("wp.quat", _F), ("wp.quatd", _D)):
-        v3 = _vec(3, s)
+        for other in (F32, F64):
+            yield Signature(m, (matrix_type(dim, other),), m, "", g)
+    for q, s in (("wp.quat", F32), ("wp.quatd", F64)):
+        v3 = vector_type(3, s)
         for fn in (q, "wp.quaternion"):
             yield Signature(fn, (s,) * 4, q, "", g)
             yield Signature(fn, (v3, s), q, "", g)  # imaginary part, real part
@@ -380,8 +336,8 @@ def _constructors() -> Iterator[Signature]:
         yield Signature(q, ("wp.quat",), q, "", g)
         yield Signature(q, ("wp.quatd",), q, "", g)
     yield Signature("wp.quaternion", (), "wp.quat", "", g)
-    for t, s in (("wp.transform", _F), ("wp.transformd", _D)):
-        v3, q = _vec(3, s), {_F: "wp.quat", _D: "wp.quatd"}[s]
+    for t, s in (("wp.transform", F32), ("wp.transformd", F64)):
+        v3, q = vector_type(3, s), {F32: "wp.quat", F64: "wp.quatd"}[s]
         for fn in (t, "wp.transformation"):
             yield Signature(fn, (v3, q), t, "normalized", g)
             yield Signature(fn, (s,) * 7, t, "normalized", g)  # px, py, pz, qx, qy, qz, qw
@@ -391,19 +347,19 @@ def _constructors() -> Iterator[Signature]:
     # wp.spatial_vector is a builtin function rather than a plain type constructor, so its
     # accepted forms differ from wp.spatial_vectord (no fill form, but a (top, bottom) form).
     yield Signature("wp.spatial_vector", (), "wp.spatial_vector", "", g)
-    yield Signature("wp.spatial_vector", (_F,) * 6, "wp.spatial_vector", "", g)
+    yield Signature("wp.spatial_vector", (F32,) * 6, "wp.spatial_vector", "", g)
     yield Signature("wp.spatial_vector", ("wp.vec3", "wp.vec3"), "wp.spatial_vector", "", g)
     yield Signature("wp.spatial_vectord", (), "wp.spatial_vectord", "", g)
-    yield Signature("wp.spatial_vectord", (_D,), "wp.spatial_vectord", "", g)
-    yield Signature("wp.spatial_vectord", (_D,) * 6, "wp.spatial_vectord", "", g)
+    yield Signature("wp.spatial_vectord", (F64,), "wp.spatial_vectord", "", g)
+    yield Signature("wp.spatial_vectord", (F64,) * 6, "wp.spatial_vectord", "", g)
     yield Signature("wp.spatial_vectord", ("wp.spatial_vector",), "wp.spatial_vectord", "", g)
     yield Signature("wp.spatial_vectord", ("wp.spatial_vectord",), "wp.spatial_vectord", "", g)
-    yield Signature("wp.vector", (_F,) * 6, "wp.spatial_vector", "", g)
-    yield Signature("wp.vector", (_D,) * 6, "wp.spatial_vectord", "", g)
+    yield Signature("wp.vector", (F32,) * 6, "wp.spatial_vector", "", g)
+    yield Signature("wp.vector", (F64,) * 6, "wp.spatial_vectord", "", g)
     sm = "wp.spatial_matrix"
     yield Signature(sm, (), sm, "", g)
-    yield Signature(sm, (_F,), sm, "", g)
-    yield Signature(sm, (_F,) * 36, sm, "", g)
+    yield Signature(sm, (F32,), sm, "", g)
+    yield Signature(sm, (F32,) * 36, sm, "", g)
     yield Signature(sm, (sm,), sm, "", g)
 
 

@@ -1,7 +1,9 @@
-"""Warp value types as the synthesizer sees them: annotation strings plus their shape.
+"""THE Warp type vocabulary: every type name the engine writes, grouped, plus literals of each.
 
 Type names are the annotation strings written in kernel source (``wp.float32``, ``wp.vec3``...),
-so a generated program can be printed without any translation. No Warp import here.
+so a generated program can be printed without any translation. The builtin catalog, the
+families, the composer and the errors task (``mistakes``) all name types from here. No Warp
+import here.
 """
 
 from __future__ import annotations
@@ -9,7 +11,84 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+# ----- type names, grouped -------------------------------------------------------------------
+FLOAT_SCALARS: tuple[str, ...] = ("wp.float16", "wp.float32", "wp.float64")
+SIGNED_INT_SCALARS: tuple[str, ...] = ("wp.int8", "wp.int16", "wp.int32", "wp.int64")
+UNSIGNED_INT_SCALARS: tuple[str, ...] = ("wp.uint8", "wp.uint16", "wp.uint32", "wp.uint64")
+INT_SCALARS: tuple[str, ...] = SIGNED_INT_SCALARS + UNSIGNED_INT_SCALARS
+NUMERIC_SCALARS: tuple[str, ...] = FLOAT_SCALARS + INT_SCALARS
+SCALAR_TYPES: tuple[str, ...] = NUMERIC_SCALARS + ("bool",)
 
+VEC_F32: tuple[str, ...] = ("wp.vec2", "wp.vec3", "wp.vec4")
+VEC_F64: tuple[str, ...] = ("wp.vec2d", "wp.vec3d", "wp.vec4d")
+VEC_I32: tuple[str, ...] = ("wp.vec2i", "wp.vec3i", "wp.vec4i")
+VEC_FLOAT: tuple[str, ...] = VEC_F32 + VEC_F64
+VECTOR_TYPES: tuple[str, ...] = VEC_FLOAT + VEC_I32
+MAT_F32: tuple[str, ...] = ("wp.mat22", "wp.mat33", "wp.mat44")
+MAT_F64: tuple[str, ...] = ("wp.mat22d", "wp.mat33d", "wp.mat44d")
+MATRIX_TYPES: tuple[str, ...] = MAT_F32 + MAT_F64
+QUAT_TYPES: tuple[str, ...] = ("wp.quat", "wp.quatd")
+TRANSFORM_TYPES: tuple[str, ...] = ("wp.transform", "wp.transformd")
+SPATIAL_VECTOR_TYPES: tuple[str, ...] = ("wp.spatial_vector", "wp.spatial_vectord")
+SPATIAL_MATRIX_TYPES: tuple[str, ...] = ("wp.spatial_matrix",)  # no float64 variant in the catalog's list
+
+COMPOSITE_TYPES: tuple[str, ...] = (
+    VECTOR_TYPES + MATRIX_TYPES + QUAT_TYPES + TRANSFORM_TYPES + SPATIAL_VECTOR_TYPES + SPATIAL_MATRIX_TYPES
+)
+ALL_TYPES: tuple[str, ...] = SCALAR_TYPES + COMPOSITE_TYPES
+
+# Scalar (element) type of every composite type.
+SCALAR_OF: dict[str, str] = {
+    **dict.fromkeys(VEC_F32 + MAT_F32, "wp.float32"),
+    **dict.fromkeys(VEC_F64 + MAT_F64, "wp.float64"),
+    **dict.fromkeys(VEC_I32, "wp.int32"),
+    "wp.quat": "wp.float32",
+    "wp.quatd": "wp.float64",
+    "wp.transform": "wp.float32",
+    "wp.transformd": "wp.float64",
+    "wp.spatial_vector": "wp.float32",
+    "wp.spatial_vectord": "wp.float64",
+    "wp.spatial_matrix": "wp.float32",
+}
+
+# Number of components (vectors) or rows (square matrices).
+DIM_OF: dict[str, int] = {
+    **{t: int(t[6]) for t in VECTOR_TYPES},  # "wp.vec3d" -> 3
+    **{t: int(t[6]) for t in MATRIX_TYPES},  # "wp.mat33d" -> 3
+    "wp.quat": 4,
+    "wp.quatd": 4,
+    "wp.transform": 7,
+    "wp.transformd": 7,
+    "wp.spatial_vector": 6,
+    "wp.spatial_vectord": 6,
+    "wp.spatial_matrix": 6,
+}
+
+# Python annotations Warp reads as Warp types.
+PYTHON_SCALARS: dict[str, str] = {"float": "wp.float32", "int": "wp.int32"}
+
+# Short names for the types families write most (the annotation strings themselves).
+F32, F64, I32, U32 = "wp.float32", "wp.float64", "wp.int32", "wp.uint32"
+V2, V3, V4 = "wp.vec2", "wp.vec3", "wp.vec4"
+M22, M33 = "wp.mat22", "wp.mat33"
+QUAT, XFORM, SPATIAL = "wp.quat", "wp.transform", "wp.spatial_vector"
+
+
+def vector_type(dim: int, scalar: str) -> str:
+    """Vector type name of the given length and scalar, e.g. (3, float64) -> wp.vec3d; 6 is spatial."""
+    if dim == 6:
+        return {F32: "wp.spatial_vector", F64: "wp.spatial_vectord"}[scalar]
+    return f"wp.vec{dim}" + {F32: "", F64: "d", I32: "i"}[scalar]
+
+
+def matrix_type(dim: int, scalar: str) -> str:
+    """Square matrix type name, e.g. (3, float32) -> wp.mat33; 6 is the spatial matrix."""
+    if dim == 6:
+        return "wp.spatial_matrix"
+    return f"wp.mat{dim}{dim}" + {F32: "", F64: "d"}[scalar]
+
+
+# ----- value types with their shape ----------------------------------------------------------
 @dataclass(frozen=True)
 class WType:
     name: str            # annotation string, e.g. "wp.vec3"
@@ -27,11 +106,6 @@ class WType:
     def is_int(self) -> bool:
         return self.scalar in INT_SCALARS and self.kind == "scalar"
 
-
-FLOAT_SCALARS = ("wp.float16", "wp.float32", "wp.float64")
-SIGNED_INTS = ("wp.int8", "wp.int16", "wp.int32", "wp.int64")
-UNSIGNED_INTS = ("wp.uint8", "wp.uint16", "wp.uint32", "wp.uint64")
-INT_SCALARS = SIGNED_INTS + UNSIGNED_INTS
 
 _TYPES: dict[str, WType] = {}
 
@@ -57,11 +131,12 @@ for _suffix, _s in (("", "wp.float32"), ("d", "wp.float64")):
 
 def wtype(name: str) -> WType:
     """The WType for an annotation string (``float``/``int`` are accepted as float32/int32)."""
-    name = {"float": "wp.float32", "int": "wp.int32"}.get(name, name)
+    name = PYTHON_SCALARS.get(name, name)
     return _TYPES[name]
 
 
 def vector_of(scalar: str, n: int) -> str:
+    """The vector of ``n`` ``scalar`` components, float16 vectors included (``wp.vec3h``)."""
     suffix = {"wp.float32": "", "wp.float64": "d", "wp.float16": "h", "wp.int32": "i"}[scalar]
     return f"wp.vec{n}{suffix}"
 
@@ -83,7 +158,7 @@ def literal(rng: random.Random, type_name: str, lo: float = -4.0, hi: float = 4.
             return float_literal(rng, lo, hi)
         if t.is_float:
             return f"{t.name}({float_literal(rng, lo, hi)})"
-        ilo, ihi = (0, max(1, int(hi))) if t.name in UNSIGNED_INTS else (int(lo), max(int(lo) + 1, int(hi)))
+        ilo, ihi = (0, max(1, int(hi))) if t.name in UNSIGNED_INT_SCALARS else (int(lo), max(int(lo) + 1, int(hi)))
         value = rng.randint(ilo, ihi)
         return str(value) if t.name == "wp.int32" else f"{t.name}({value})"
     if t.kind == "quat":

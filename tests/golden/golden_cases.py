@@ -56,14 +56,14 @@ def record_digests(config: str, overrides: dict, count: int) -> list[str]:
 
 def draw_digests(backend: str, count: int = DRAWS) -> list[str]:
     """Digests of the first draws of ``backend``: source, names, category, complexity, structure, split."""
-    from warp_ir_pairs_generator import synth
+    from warp_ir_pairs_generator import driver
     from warp_ir_pairs_generator.options import GenerationOptions
     from warp_ir_pairs_generator.record.structure import split_of, structure_hash
 
     options = GenerationOptions.from_config(f"{backend}-tiny")
     out = []
     for index in range(count):
-        ks = synth.synthesize(options, index, 0)
+        ks = driver.draw_kernel(options, index, 0)   # with the errors task applied, as records are
         structure = structure_hash(ks.python_source)
         out.append(digest({"python_source": ks.python_source, "kernel_name": ks.kernel_name,
                            "category": ks.category, "complexity": ks.complexity,

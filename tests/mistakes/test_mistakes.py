@@ -1,8 +1,7 @@
-"""Broken kernels: every mistake kind is a small edit that Warp rejects with a message that fits it."""
+"""Broken kernels with Warp: every mistake kind is rejected with a message that fits it (tests/unit: the edits)."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import os
@@ -41,16 +40,6 @@ def _rng(config: str, index: int, kind: str = "") -> random.Random:
     return random.Random(f"{config}|{index}|{kind}")
 
 
-def _changed_lines(before: str, after: str) -> tuple[int, int]:
-    """(lines removed, lines added) between two sources."""
-    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
-    return sum(d.startswith("- ") for d in diff), sum(d.startswith("+ ") for d in diff)
-
-
-def test_every_listed_kind_is_implemented():
-    assert set(mistakes.MISTAKES) == set(EXPECTED)
-
-
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
 def test_each_kind_is_rejected_on_both_backends_with_a_fitting_message(kind):
     mistake = mistakes.MISTAKES[kind]
@@ -78,42 +67,6 @@ def test_each_kind_is_rejected_on_both_backends_with_a_fitting_message(kind):
         assert checked == wanted, f"{kind} applies to only {checked} of {SCAN} {config} kernels"
 
 
-@pytest.mark.parametrize("kind", sorted(EXPECTED))
-def test_each_mistake_is_a_small_local_edit(kind):
-    seen = 0
-    for index in range(60):
-        ks = _kernel("cpu-tiny", index)
-        broken = mistakes.MISTAKES[kind](_rng("cpu-tiny", index, kind), ks)
-        if broken is None:
-            continue
-        seen += 1
-        removed, added = _changed_lines(ks.python_source, broken.python_source)
-        assert 0 < max(removed, added) <= 3, f"#{index}: -{removed} +{added}\n{broken.python_source}"
-    assert seen > 0
-
-
-def test_inject_applies_to_nearly_every_kernel_and_covers_every_kind():
-    kinds = []
-    for config, count in (("cpu-tiny", 140), ("cuda-tiny", 60)):
-        for index in range(count):
-            ks = _kernel(config, index)
-            found = mistakes.inject(_rng(config, index), ks)
-            if found is not None:
-                kind, broken = found
-                assert broken.category == f"error_{kind}"
-                kinds.append(kind)
-    assert len(kinds) >= 0.95 * 200
-    assert set(kinds) == set(mistakes.MISTAKES)
-
-
-def test_inject_is_deterministic_for_a_seed():
-    for index in range(30):
-        ks = _kernel("cpu-tiny", index)
-        assert mistakes.inject(random.Random(7), ks) == mistakes.inject(random.Random(7), ks)
-    picks = {mistakes.inject(random.Random(seed), _kernel("cpu-tiny", 3))[0] for seed in range(40)}  # type: ignore[index]
-    assert len(picks) > 3, "the rng chooses the kind"
-
-
 _FRESH_PROCESS = """
 import json, random, sys
 from warp_ir_pairs_generator import mistakes
@@ -138,12 +91,6 @@ def test_broken_kernels_and_diagnostics_are_the_same_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", _FRESH_PROCESS, str(start), str(stop)],
                          capture_output=True, text=True, env=env, check=True)
     assert json.loads(out.stdout) == expected
-
-
-def test_mutations_do_not_import_warp():
-    code = "import sys\nimport warp_ir_pairs_generator.mistakes\nprint('warp' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_diagnose_accepts_valid_kernels_and_names_the_line():
@@ -174,18 +121,3 @@ def test_definition_time_failures_leave_no_trace_in_warp():
     assert set(ctx.user_modules) <= modules
 
 
-def test_normalize_diagnostic():
-    raw = ('RuntimeError: Error while parsing function "k" at /home/me/k.py:10:\n    a[i] = h(a[i])\n'
-           ';Error while parsing function "h" at /home/me/k.py:5:\n        return   t + 1\n'
-           ";Input types must be the same, got ['float32', 'int32']")
-    out = mistakes.normalize_diagnostic(raw, "/home/me/k.py")
-    assert out == ("RuntimeError: Input types must be the same, got ['float32', 'int32'] | "
-                   'Error while parsing function "k" at <kernel>:10: a[i] = h(a[i]); '
-                   'Error while parsing function "h" at <kernel>:5: return t + 1')
-    # A long chain is cut, never the reason.
-    long = raw.replace("a[i] = h(a[i])", "a[i] = " + " + ".join(["h(a[i])"] * 200))
-    cut = mistakes.normalize_diagnostic(long, "/home/me/k.py")
-    assert len(cut) <= mistakes.MAX_DIAGNOSTIC
-    assert cut.startswith("RuntimeError: Input types must be the same")
-    assert mistakes.normalize_diagnostic("SyntaxError: expected ':' (<k>, line 4)", "<k>") == \
-        "SyntaxError: expected ':' (<kernel>, line 4)"

@@ -37,6 +37,14 @@ def test_the_synthesizer_never_imports_warp_or_the_toolchain():
         assert "from ..toolchain" not in text and "from ...toolchain" not in text, path
 
 
+def test_the_synthesizer_never_imports_the_errors_task():
+    """``mistakes`` is applied by the driver; synthesis must not depend on it (nor load it)."""
+    for path in (ENGINE / "synth").rglob("*.py"):
+        absolute = {n for n in _imports(path) if n.split(".")[-1] == "mistakes" or ".mistakes." in n}
+        relative = {m for m in _relative_imports(path) if m.split(".")[0] == "mistakes"}
+        assert not absolute and not relative and "import mistakes" not in path.read_text(encoding="utf-8"), path
+
+
 def _relative_imports(path: Path) -> set[str]:
     return {node.module or "" for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(node, ast.ImportFrom) and node.level > 0}

@@ -27,9 +27,7 @@ from .. import naming
 from ..builder import KernelBuilder, KernelSource, Var, _short
 from ..expressions import ExprGen
 from ..helpers import add_helper
-from ..types import literal, wtype
-
-F32, I32 = "wp.float32", "wp.int32"
+from ..types import F32, I32, literal, wtype
 
 TYPE_WEIGHTS: dict[str, float] = {
     "wp.float32": 10, "wp.float64": 2, "wp.float16": 1, "wp.int32": 3, "wp.int64": 1, "wp.int8": 0.5,
@@ -323,7 +321,7 @@ class _Composer:
             self.kb.emit(f"{out.name}[{self.index_for(out)}] = {self.ex.expr_reading(out.type, self._depth())}")
 
 
-def composed(rng: random.Random, level: int = 2) -> KernelSource:
+def composed(rng: random.Random, level: int) -> KernelSource:
     c = _Composer(rng, level)
     c.declare()
     # Random state is created at top level so every later block may draw from it.
