@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 from warp_ir_pairs_generator import options as configs
-from warp_ir_pairs_generator import synth
+from warp_ir_pairs_generator import synth, verify
 from warp_ir_pairs_generator.corpus.stats import _percentiles  # the `stats` command's definition, so figures agree
 from warp_ir_pairs_generator.record import schema
 from warp_ir_pairs_generator.record.structure import SPLITS
@@ -63,14 +63,8 @@ IR_LANGUAGE = {"cpu": "C++", "cuda": "CUDA C++", "paired": "C++ and CUDA C++"}
 SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
                    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (10**9, "100M<n<1B"),
                    (10**10, "1B<n<10B"), (10**11, "10B<n<100B"), (10**12, "100B<n<1T"))
-VERIFY_SENTENCES = {
-    "codegen": "`codegen`: the IR is Warp's code-generator output for the kernel; it was not compiled or run.",
-    "compile": "`compile`: the generated code was also compiled by the toolchains bundled with Warp (NVRTC for "
-               "CUDA into `ptx`, clang/LLVM for the CPU into `ir_llvm` and `asm`), with no GPU and no system "
-               "compiler; a kernel that failed to compile was replaced.",
-    "execute": "`execute`: compiled as at `compile`, and each kernel was also launched on the CPU on small "
-               "deterministic inputs in a sandboxed worker; `example_io` holds the launch, inputs and outputs.",
-}
+# Each verify level's line in the card: the level declares it (verify/).
+VERIFY_SENTENCES = {level.name: level.sentence for level in verify.LEVELS}
 assert set(TEXT_FIELDS) | set(VALUE_FIELDS) <= set(schema.FIELD_NAMES)
 assert set(VERIFY_SENTENCES) == set(configs.VERIFY_LEVELS)
 

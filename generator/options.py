@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from . import verify
+from .toolchain import constants as toolchain_constants
+
 # Code generator targets; a ``paired`` record holds the same kernel's IR for both; an ``errors``
 # record holds a kernel with a realistic mistake and the diagnostic Warp gives for it.
 TARGETS: tuple[str, ...] = ("cpu", "cuda")
@@ -26,18 +29,18 @@ MAX_SEED = 2**63 - 1
 # Difficulty levels: 1 gives one-liners, 5 long kernels with deep nesting. None (the default)
 # mixes them: each record draws its own level, recorded in its ``complexity`` field.
 COMPLEXITY_LEVELS = (1, 2, 3, 4, 5)
-# How far each record is checked by the real toolchain (each level includes the ones before).
-VERIFY_LEVELS = ("codegen", "compile", "execute")
-# CUDA architectures NVRTC 13.4 (bundled with Warp 1.19) compiles PTX for.
-PTX_ARCHS = (75, 80, 86, 87, 88, 89, 90, 100, 103, 107, 110, 120, 121)
-DEFAULT_PTX_ARCH = 90
+# How far each record is checked by the real toolchain (each level includes the ones before):
+# the names of verify/'s ordered registry.
+VERIFY_LEVELS: tuple[str, ...] = verify.names()
+# CUDA architectures NVRTC 13.4 (bundled with Warp 1.19) compiles PTX for, and the default.
+PTX_ARCHS: tuple[int, ...] = toolchain_constants.PTX_ARCHS
+DEFAULT_PTX_ARCH: int = toolchain_constants.DEFAULT_PTX_ARCH
 
 # Overrides a user may pass as keyword arguments: the type each must have.
 OVERRIDES: dict[str, type] = {"num_examples": int, "seed": int, "complexity": int, "backward": bool,
                               "verify": str, "ptx_arch": int, "opt_variants": bool}
-# With ``opt_variants``, native code is also compiled at this level (Warp's defaults: CPU -O2,
-# CUDA -O3); -O0 would give no LLVM IR dump on CPU (its pipeline has no CodeGenPrepare pass).
-VARIANT_OPT_LEVEL = 1
+# With ``opt_variants``, native code is also compiled at this level (why 1: toolchain.constants).
+VARIANT_OPT_LEVEL: int = toolchain_constants.VARIANT_OPT_LEVEL
 # Overrides that may be None (meaning: the default behaviour).
 _NULLABLE = {"complexity"}
 

@@ -104,7 +104,7 @@ from typing import Any
 
 from .. import toolchain
 from ..launch import EXIT_TIMEOUT_S, PchSeed, WorkerChannel, log_tail, read_json_line, reap, signal_name
-from ..toolchain.native import PTX_ARCH_DEFAULT
+from ..toolchain.constants import DEFAULT_PTX_ARCH as PTX_ARCH_DEFAULT
 
 RUNGS = ("exact", "compiles", "behaves")
 # failed_rung names the most basic rung that failed: a prediction that does not compile

@@ -93,6 +93,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import toolchain
+from ..toolchain.constants import CPU_FLAGS
 
 # Array dimension sizes: small, and >= 4 so ids of the fixed mesh/BVH (< 4) index any array.
 DIM_MIN, DIM_MAX = 4, 8
@@ -111,9 +112,6 @@ COMPILE_TIMEOUT_PER_KERNEL_S = 15.0
 # Consecutive worker deaths outside any item before the call gives up on the remaining items.
 MAX_WORKER_FAILURES = 2
 REASON_CHARS = 200
-# Warp 1.19's default cpu_compiler_flags with "-march=native" replaced by a fixed target.
-CPU_FLAGS = ("-target-cpu x86-64-v3 -mllvm=-inline-threshold=9000 "
-             "-mllvm=-inline-cold-callsite-threshold=3000 -mllvm=-slp-recursion-max-depth=4")
 
 HANDLE_PREFIXES = {"mesh_": "mesh", "hash_grid_": "hash_grid", "bvh_": "bvh"}
 # Regular tetrahedron: outward-wound faces, so sign/winding-number queries are meaningful.
