@@ -121,7 +121,7 @@ def release_module(module: types.ModuleType | None, filename: str) -> None:
         wp_module.unload()
         # Modules we call into (warp.math's @wp.func builtins, ...) keep us in their `dependents`
         # set, which would keep every kernel, its AST and its adjoint alive (~70 KB a record).
-        # Private API; guarded by tests/test_warp_ir.py::test_released_kernels_are_freed.
+        # Private API; guarded by tests/toolchain/test_codegen.py::test_released_kernels_are_freed.
         wp_module._detach_references()
     sys.modules.pop(module.__name__, None)
 

@@ -162,6 +162,14 @@ def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, module
         assert any(e.endswith(".pch") for e in os.listdir(native.clang_pch_dir()))
 
 
+def test_one_module_per_translation_unit_is_the_only_way(modules):
+    """Shared TUs are not exact, so the toolchain offers none (benchmarks/shared_tu.py measures them)."""
+    with pytest.raises(TypeError):
+        native.compile_cpu(modules["cpu"], max_batch=3)
+    with pytest.raises(TypeError):
+        native.compile_cuda(modules["cuda"], max_batch=3)
+
+
 def test_a_wrong_mangled_name_is_a_failed_result_not_an_exception(modules):
     _, text = modules["cuda"][0]
     result = native.compile_cuda([("nope_00000000", text)])[0]
