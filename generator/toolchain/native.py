@@ -9,7 +9,7 @@ text with ``block_dim=256`` and ``output_arch=90``, as in ``toolchain.codegen``)
 GNU ``objdump`` only disassembles. No GPU is needed.
 
 Targets (the values are ``constants``')
--------
+---------------------------------------
 * CUDA: PTX for ``sm_{arch}``, ``DEFAULT_PTX_ARCH = 90`` (record the arch you pass).
   Warp's release defaults: ``-O3``, ``fuse_fp``, no fast-math, no lineinfo.
 * CPU: ``CPU_TARGET = "x86-64-v3"`` handed to Warp's cc1-style flags as ``-target-cpu
