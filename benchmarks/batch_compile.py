@@ -3,12 +3,12 @@
 Usage: ``python benchmarks/batch_compile.py [--num-examples 40] [--max-batch 10] [--backends cpu,cuda]``
 
 For each backend it takes the kernels of ``{backend}-small`` (indices 1000..), compiles them with
-Warp's bundled toolchains once per kernel (``max_batch=1``, what the dataset records) and again
-with up to ``--max-batch`` kernels per translation unit, and prints the cost per kernel of each,
-the speed-up, and how many kernels came out different next to their batch-mates (after the
-label/metadata renumbering of ``native``). For CPU it also says how many of those differ in
-their use of tile.h's TU-wide ``static shared_tile_storage``, the coupling the module doc of
-``generator/native.py`` describes.
+Warp's bundled toolchains once per kernel (``toolchain.native``, what the dataset records) and
+again with up to ``--max-batch`` kernels per translation unit (``shared_tu.compile_shared``), and
+prints the cost per kernel of each, the speed-up, and how many kernels came out different next
+to their batch-mates (after the label/metadata renumbering of ``toolchain.normalize``). For CPU
+it also says how many of those differ in their use of tile.h's TU-wide ``static
+shared_tile_storage``, the coupling the module doc of ``benchmarks/shared_tu.py`` describes.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import os
 import platform
 import time
 
+from shared_tu import compile_shared  # this folder is on sys.path when the script runs
 from warp_ir_pairs_generator import synth
 from warp_ir_pairs_generator.options import GenerationOptions
-from warp_ir_pairs_generator.toolchain import codegen, native
+from warp_ir_pairs_generator.toolchain import codegen, constants, native
 
 TILE_GLOBAL = "shared_tile_storage"
 
@@ -47,7 +48,7 @@ def measure(backend: str, mods: list[tuple[str, str]], max_batch: int) -> None:
     alone = compile_(mods)
     t_alone = time.perf_counter() - start
     start = time.perf_counter()
-    shared = compile_(mods, max_batch=max_batch)
+    shared = compile_shared(backend, mods, max_batch)
     t_shared = time.perf_counter() - start
     differ = [i for i, (a, s) in enumerate(zip(alone, shared, strict=True)) if a != s]
     n = len(mods)
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument("--backends", default="cpu,cuda")
     args = parser.parse_args()
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, warp {codegen.warp_version()}, "
-          f"cpu target {native.CPU_TARGET}, ptx sm_{native.PTX_ARCH_DEFAULT}")
+          f"cpu target {constants.CPU_TARGET}, ptx sm_{constants.DEFAULT_PTX_ARCH}")
     for backend in args.backends.split(","):
         measure(backend, modules(backend, args.num_examples), args.max_batch)
 

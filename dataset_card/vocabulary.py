@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from warp_ir_pairs_generator import options as configs
-from warp_ir_pairs_generator import synth
+from warp_ir_pairs_generator import synth, verify
 from warp_ir_pairs_generator.corpus.config_figures import ConfigFigures
 from warp_ir_pairs_generator.synth.families import REGISTRY
 
-VERIFY_SENTENCES = {
-    "codegen": "`codegen`: the IR is Warp's code-generator output for the kernel; it was not compiled or run.",
-    "compile": "`compile`: the generated code was also compiled by the toolchains bundled with Warp (NVRTC for "
-               "CUDA into `ptx`, clang/LLVM for the CPU into `ir_llvm` and `asm`), with no GPU and no system "
-               "compiler; a kernel that failed to compile was replaced.",
-    "execute": "`execute`: compiled as at `compile`, and each kernel was also launched on the CPU on small "
-               "deterministic inputs in a sandboxed worker; `example_io` holds the launch, inputs and outputs.",
-}
+# Each verify level's line in the card: the level declares it (verify/).
+VERIFY_SENTENCES = {level.name: level.sentence for level in verify.LEVELS}
 assert set(VERIFY_SENTENCES) == set(configs.VERIFY_LEVELS)
 
 

@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from . import mistakes, synth
-from .options import VARIANT_OPT_LEVEL, GenerationOptions
+from . import mistakes, synth, verify
+from .options import GenerationOptions
 from .record import schema
 from .record.structure import SPLIT_NAMES, split_of, structure_hash
 from .synth.builder import KernelSource
@@ -31,9 +31,6 @@ logger = logging.getLogger("warp_ir_pairs")
 # against a synthesizer bug turning into an endless loop.
 MAX_ATTEMPTS = 64
 SHARD_SIZE = 128
-# Indices verified together at the compile/execute levels (one native/execute batch): each
-# execute call pays ~1.8 s of sandbox start-up and clang header, so batches are large.
-VERIFY_BATCH = 64
 
 
 @dataclass
@@ -181,53 +178,18 @@ def _diagnose(ks: KernelSource, report: Report) -> str | None:
 
 
 def _verify(options: GenerationOptions, drafts: list[_Draft]) -> list[str]:
-    """Run the native levels on a batch; fill ``draft.native``; return a failure reason per draft."""
+    """Run the verify levels up to ``options.verify`` on a batch; fill ``draft.native``; a reason per draft.
+
+    Each level checks only the drafts every earlier level passed; the first reason sticks.
+    """
     reasons = [""] * len(drafts)
-    if options.verify == "codegen" or not drafts:
-        return reasons
-    from .toolchain import native  # the native toolchains are only loaded when asked for
-
-    levels: list[tuple[int | None, str]] = [(None, "")]
-    if options.opt_variants:
-        levels.append((VARIANT_OPT_LEVEL, f"_o{VARIANT_OPT_LEVEL}"))
-    for level, suffix in levels:
-        if "cuda" in options.targets:
-            modules = [(d.irs["cuda"].mangled_name, d.irs["cuda"].module_text) for d in drafts]
-            results = native.compile_cuda(modules, arch=options.ptx_arch, opt_level=level)
-            for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
-                if not r.ok:
-                    reasons[i] = reasons[i] or "NVRTC: " + _first_error_line(r.error)
-                d.native.update({"ptx" + suffix: r.ptx, "ptx_arch": options.ptx_arch})
-        if "cpu" in options.targets:
-            modules = [(d.irs["cpu"].mangled_name, d.irs["cpu"].module_text) for d in drafts]
-            results = native.compile_cpu(modules, opt_level=level)
-            for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
-                if not r.ok:
-                    reasons[i] = reasons[i] or "clang: " + _first_error_line(r.error)
-                d.native.update({"ir_llvm" + suffix: r.ir_llvm, "asm" + suffix: r.asm,
-                                 "cpu_target": native.CPU_TARGET})
-    if options.verify == "execute":
-        from . import launch
-
+    for level in verify.up_to(options.verify):
         todo = [i for i, r in enumerate(reasons) if not r]
-        results = launch.execute([(drafts[i].kernel.python_source, drafts[i].kernel.kernel_name,
-                                    input_seed(options, drafts[i].index)) for i in todo])
-        for i, r in zip(todo, results, strict=True):
-            if r.ok:
-                drafts[i].native["example_io"] = r.example_io
-            else:
-                reasons[i] = "execute: " + r.reason
+        if not todo:
+            break
+        for i, reason in zip(todo, level.check(options, [drafts[i] for i in todo]), strict=True):
+            reasons[i] = reason
     return reasons
-
-
-def _first_error_line(error: str) -> str:
-    """The compiler's first diagnostic (``module.cu(710): error: ...``), not Warp's summary line."""
-    lines = [ln.strip() for ln in error.splitlines()]
-    for pick in (lambda ln: "error:" in ln, lambda ln: "error" in ln.lower(), bool):
-        found = [ln for ln in lines if pick(ln)]
-        if found:
-            return found[0][:200]
-    return "?"
 
 
 def _record(options: GenerationOptions, d: _Draft) -> dict:
@@ -247,15 +209,8 @@ def _record(options: GenerationOptions, d: _Draft) -> dict:
         "cuda_ir_functions": cuda.functions if cuda else "",
         "cuda_ir_backward": cuda.backward if cuda and options.backward else "",
         "verify": options.verify,
-        "ptx": d.native.get("ptx", ""),
-        "ptx_arch": d.native.get("ptx_arch", 0),
-        "ir_llvm": d.native.get("ir_llvm", ""),
-        "asm": d.native.get("asm", ""),
-        "cpu_target": d.native.get("cpu_target", ""),
-        "ptx_o1": d.native.get("ptx_o1", ""),
-        "ir_llvm_o1": d.native.get("ir_llvm_o1", ""),
-        "asm_o1": d.native.get("asm_o1", ""),
-        "example_io": d.native.get("example_io", ""),
+        # every level's fields, also those of levels not run (their defaults), in registry order
+        **{name: d.native.get(name, default) for level in verify.LEVELS for name, default in level.fields.items()},
         "error_message": d.native.get("error_message", ""),
         "structure_hash": d.structure,
         "warp_version": codegen.warp_version(),
@@ -302,7 +257,7 @@ def iter_shard(options: GenerationOptions, start: int, stop: int, split: str | N
     extended with the split of each index whose first draw this call computed.
     """
     report = report if report is not None else Report()
-    batch = 1 if options.verify == "codegen" else VERIFY_BATCH
+    batch = verify.up_to(options.verify)[-1].batch   # the deepest level's batch rule
     if known_splits is not None and len(known_splits) != stop - start:
         raise ValueError(f"known_splits has {len(known_splits)} entries for {stop - start} indices")
     drafts: list[_Draft] = []

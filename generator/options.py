@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from . import verify
+from .toolchain import constants as toolchain_constants
+
 # Code generator targets; a ``paired`` record holds the same kernel's IR for both; an ``errors``
 # record holds a kernel with a realistic mistake and the diagnostic Warp gives for it.
 TARGETS: tuple[str, ...] = ("cpu", "cuda")
@@ -28,11 +31,12 @@ MAX_SEED = 2**63 - 1
 # Difficulty levels: 1 gives one-liners, 5 long kernels with deep nesting. None (the default)
 # mixes them: each record draws its own level, recorded in its ``complexity`` field.
 COMPLEXITY_LEVELS = (1, 2, 3, 4, 5)
-# How far each record is checked by the real toolchain (each level includes the ones before).
-VERIFY_LEVELS = ("codegen", "compile", "execute")
-# CUDA architectures NVRTC 13.4 (bundled with Warp 1.19) compiles PTX for.
-PTX_ARCHS = (75, 80, 86, 87, 88, 89, 90, 100, 103, 107, 110, 120, 121)
-DEFAULT_PTX_ARCH = 90
+# How far each record is checked by the real toolchain (each level includes the ones before):
+# the names of verify/'s ordered registry.
+VERIFY_LEVELS: tuple[str, ...] = verify.names()
+# CUDA architectures NVRTC 13.4 (bundled with Warp 1.19) compiles PTX for, and the default.
+PTX_ARCHS: tuple[int, ...] = toolchain_constants.PTX_ARCHS
+DEFAULT_PTX_ARCH: int = toolchain_constants.DEFAULT_PTX_ARCH
 
 
 
@@ -112,9 +116,8 @@ OVERRIDES: dict[str, Override] = {o.name: o for o in (
     Override("opt_variants", bool, False, "also record mode=debug IR and, at --verify compile, native code at -O1",
              lambda v, backend: "opt_variants on" if v else None),
 )}
-# With ``opt_variants``, native code is also compiled at this level (Warp's defaults: CPU -O2,
-# CUDA -O3); -O0 would give no LLVM IR dump on CPU (its pipeline has no CodeGenPrepare pass).
-VARIANT_OPT_LEVEL = 1
+# With ``opt_variants``, native code is also compiled at this level (why 1: toolchain.constants).
+VARIANT_OPT_LEVEL: int = toolchain_constants.VARIANT_OPT_LEVEL
 # The card's option text and the reproduce line name the seed first: a record is drawn from
 # (config, seed, index), and the count follows.
 _DESCRIBED = sorted(OVERRIDES.values(), key=lambda o: o.name != "seed")

@@ -9,8 +9,8 @@ Rungs
    backend).module_text``, the exact span of the true forward function replaced), and that module
    is built by Warp's own toolchain exactly as ``native`` builds records: CPU (``cpu`` and
    ``paired`` records, whose ``ir_code`` is CPU C++) with Warp's bundled clang for the fixed
-   ``native.CPU_TARGET``, CUDA (``cuda`` records) with NVRTC to PTX for the record's
-   ``ptx_arch`` (``native.PTX_ARCH_DEFAULT`` when it has none). No GPU is needed. Before
+   ``toolchain.constants.CPU_TARGET``, CUDA (``cuda`` records) with NVRTC to PTX for the record's
+   ``ptx_arch`` (``toolchain.constants.DEFAULT_PTX_ARCH`` when it has none). No GPU is needed. Before
    compiling, the 8-hex content hash of the prediction's kernel name (``<kernel>_<hash>``, also
    in ``wp_args_<kernel>_<hash>``) is set to the true one: the hash is not a property a model
    can be asked to reproduce, exact matching ignores it too, and without this a prediction that
@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import toolchain
-from ..toolchain.native import PTX_ARCH_DEFAULT
+from ..toolchain.constants import DEFAULT_PTX_ARCH
 from .compare import compare_outputs
 from .normalize import file_directive, first_difference, normalize_ir
 from .sandboxed import sandboxed
@@ -166,7 +166,7 @@ def _prepare(case: _Case, run: bool) -> dict | None:
     prediction = _true_hash(case.prediction or "", ir.mangled_name)
     text = ir.module_text[:at] + prediction + ir.module_text[at + len(span):]
     item: dict[str, Any] = {"case": case, "target": case.target, "name": ir.mangled_name, "text": text,
-                            "arch": int(record.get("ptx_arch") or PTX_ARCH_DEFAULT), "run": None}
+                            "arch": int(record.get("ptx_arch") or DEFAULT_PTX_ARCH), "run": None}
     if run:
         item["run"] = {"source": record["python_source"], "kernel_name": record["kernel_name"],
                        "seed": _input_seed(record)}

@@ -22,11 +22,9 @@ from typing import Any
 
 from .. import toolchain
 from ..sandbox import RUN, PchSeed, WorkerChannel
+from ..toolchain.constants import CPU_BLOCK_DIM, CPU_FLAGS
 from .run import one_line, run_item
 
-# Warp 1.19's default cpu_compiler_flags with "-march=native" replaced by a fixed target.
-CPU_FLAGS = ("-target-cpu x86-64-v3 -mllvm=-inline-threshold=9000 "
-             "-mllvm=-inline-cold-callsite-threshold=3000 -mllvm=-slp-recursion-max-depth=4")
 COMPILE = "compile"
 
 
@@ -98,7 +96,7 @@ class _Chunk:
         if first is None:
             return True
         try:
-            self.wp.load_module(first, device="cpu", block_dim=1)
+            self.wp.load_module(first, device="cpu", block_dim=CPU_BLOCK_DIM)
         except Exception as e:
             if len(members) == 1:
                 self.errors[members[0][0]] = f"compile_error: {toolchain.first_line(e)}"

@@ -1,8 +1,10 @@
-"""Warp adapter: define a kernel from source text, run Warp's code generator, cut out its IR.
+"""Warp adapter: define a kernel from source text, run Warp's code generator, release it again.
 
-Everything that touches Warp's private API lives here. ``ModuleBuilder(...).codegen()`` is
-private but gives text byte-identical to what ``wp.compile_aot_module`` writes; the test
-``tests/test_warp_ir.py::test_in_memory_codegen_equals_public_aot_output`` guards that.
+``ModuleBuilder(...).codegen()`` is private but gives text byte-identical to what
+``wp.compile_aot_module`` writes; the test
+``tests/toolchain/test_codegen.py::test_in_memory_codegen_equals_public_aot_output`` guards that.
+The kernel's functions are cut out of that text by ``extract``; the options it is generated
+with (block dims, arch, recorded options) are ``constants``'.
 """
 
 from __future__ import annotations
@@ -16,15 +18,9 @@ import sys
 import types
 from dataclasses import dataclass
 
-from ..options import WARP_VERSION
-
-# Module options recorded with every record: the ones that change the emitted text.
-RECORDED_OPTIONS = ("block_dim", "mode", "enable_backward", "fast_math", "fuse_fp", "max_unroll",
-                    "lineinfo", "verify_fp", "default_grid_stride", "output_arch")
-# A CPU launch compiles its module with block_dim=1 (Warp's CPU launch path); CUDA launches use
-# the module default (256) and we emit CUDA text for a current datacenter arch (sm_90).
-BLOCK_DIM = {"cpu": 1, "cuda": 256}
-CUDA_ARCH = 90
+from .constants import BLOCK_DIM, CPU_BLOCK_DIM, RECORDED_OPTIONS
+from .constants import DEFAULT_PTX_ARCH as CUDA_ARCH  # the name benchmarks/throughput.py reads
+from .extract import extract_function, helper_functions
 
 _module_counter = itertools.count()
 
@@ -55,6 +51,8 @@ class KernelIR:
 def warp():
     """Import and initialise Warp once per process, quietly."""
     import warp as wp
+
+    from ..options import WARP_VERSION  # here: options imports the toolchain's constants
 
     if wp.config.version != WARP_VERSION:
         # A different Warp emits different IR: that is a new dataset version, never a silent change.
@@ -123,7 +121,7 @@ def release_module(module: types.ModuleType | None, filename: str) -> None:
         wp_module.unload()
         # Modules we call into (warp.math's @wp.func builtins, ...) keep us in their `dependents`
         # set, which would keep every kernel, its AST and its adjoint alive (~70 KB a record).
-        # Private API; guarded by tests/test_warp_ir.py::test_released_kernels_are_freed.
+        # Private API; guarded by tests/toolchain/test_codegen.py::test_released_kernels_are_freed.
         wp_module._detach_references()
     sys.modules.pop(module.__name__, None)
 
@@ -163,7 +161,6 @@ def emit_all(source: str, kernel_name: str, backends: tuple[str, ...], debug: bo
 
 def _module_text(wp, kernel, backend: str, mode: str | None = None) -> tuple[dict, str, str, str]:
     """(options, module text, body after the constant header, mangled name) for one build."""
-    import warp._src.codegen as cg
     import warp._src.context as ctx
 
     wp_module = kernel.module
@@ -177,7 +174,8 @@ def _module_text(wp, kernel, backend: str, mode: str | None = None) -> tuple[dic
         text = ctx.ModuleBuilder(wp_module, options, hasher, target=backend).codegen(backend)
     except Exception as e:  # Warp raises RuntimeError, WarpCodegen*Error, KeyError, ...
         raise KernelRejected(type(e).__name__, first_line(e)) from None
-    body = text[text.index(cg.codegen_cast_macros) + len(cg.codegen_cast_macros):]
+    marker = module_header_end()
+    body = text[text.index(marker) + len(marker):]
     _check_no_python_literals(body)
     return options, text, body, kernel.get_mangled_name()
 
@@ -232,53 +230,15 @@ def first_line(e: BaseException) -> str:
     return " ".join(reason.split())[:300]
 
 
-def extract_function(body: str, signature: str) -> str:
-    """Cut one function out of emitted C++/CUDA: from its declaration line to its closing brace."""
-    at = body.index(signature)
-    start = body.rfind("\n\n", 0, at) + 2   # declarations start after a blank line
-    # template<...>/extern "C" lines belong to the declaration; a // file:line comment too.
-    opening = body.index("{", at)
-    # Warp closes a function with a "}" in column 0 and indents everything inside: cut there
-    # when the braces balance (a scan of every brace costs ~0.2 ms a kernel).
-    end = body.find("\n}\n", opening)
-    if end >= 0:
-        text = body[start:end + 3]
-        if text.count("{") == text.count("}"):
-            return text
-    depth = 0
-    for m in _BRACE.finditer(body, opening):
-        depth += 1 if m.group() == "{" else -1
-        if depth == 0:
-            return body[start:m.end()] + "\n"
-    raise ValueError(f"unbalanced braces after {signature!r}")
+def module_header_end() -> str:
+    """The constant text that ends the header of every module Warp generates (its cast macros).
 
+    Every module text is this header, then the module's own body. Private API; guarded by
+    tests/toolchain/test_codegen.py::test_every_module_text_starts_with_the_constant_header.
+    """
+    import warp._src.codegen as cg
 
-_BRACE = re.compile(r"[{}]")
-_HELPER_DECL = re.compile(r"^// <[^>]*>:\d+\n(?:static |CUDA_CALLABLE |inline )*[^\n(]*?\b(\w+)\($", re.MULTILINE)
-
-
-def helper_functions(body: str, module: types.ModuleType) -> str:
-    """Forward device functions of the module's @wp.func helpers, in Warp's emission order."""
-    import warp._src.context as ctx
-
-    natives = set()
-    for obj in module.__dict__.values():
-        if isinstance(obj, ctx.Function):
-            natives.update(f.native_func for f in _overloads(obj))
-    if not natives:
-        return ""   # no @wp.func in the source: skip scanning the module text
-    out = []
-    for m in _HELPER_DECL.finditer(body):
-        if m.group(1) in natives:
-            out.append(extract_function(body, m.group(1) + "("))
-    return "\n".join(out)
-
-
-def _overloads(func) -> list:
-    found = [func]
-    found += list(getattr(func, "user_overloads", {}).values())
-    found += list(getattr(func, "user_templates", {}).values())
-    return [f for f in found if getattr(f, "native_func", None)]
+    return cg.codegen_cast_macros
 
 
 def warp_pch_dir() -> str | None:
@@ -299,6 +259,6 @@ def load_cpu_object(kernel, object_path: str, meta_path: str) -> tuple[str, bool
     ``block_dim=1`` executable, the one a CPU ``wp.launch`` looks up. Guarded by
     tests/evaluate (the true IR passes every rung).
     """
-    executable = kernel.module.load("cpu", block_dim=1, binary_path=object_path, meta_path=meta_path)
+    executable = kernel.module.load("cpu", block_dim=CPU_BLOCK_DIM, binary_path=object_path, meta_path=meta_path)
     mangled = executable.get_kernel_mangled_name(kernel)
     return mangled, bool(executable.get_kernel_hooks(kernel).forward)

@@ -127,14 +127,13 @@ def read_particles(ps: wp.array(dtype=Particle), out: wp.array(dtype=float)):
 
 def _family_kernel(family: str, needle: str) -> tuple[str, str]:
     """The first kernel of a simulation family (complexity 2) whose source contains ``needle``."""
-    families_sim = pytest.importorskip("warp_ir_pairs_generator.synth.families.sim")
-    if family not in families_sim.SIM_FAMILIES:
-        pytest.skip(f"no {family} family")
+    from warp_ir_pairs_generator.synth.families import SIM_FAMILIES
+
     for seed in range(64):
-        k = families_sim.SIM_FAMILIES[family](random.Random(seed), 2)
+        k = SIM_FAMILIES[family](random.Random(seed), 2)
         if needle in k.python_source:
             return k.python_source, k.kernel_name
-    pytest.skip(f"no {family} kernel with {needle}")
+    raise AssertionError(f"no {family} kernel with {needle} in 64 draws")
 
 
 BASIC = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 from warp_ir_pairs_generator import driver, synth
 from warp_ir_pairs_generator.options import GenerationOptions
 from warp_ir_pairs_generator.synth.builder import KernelSource
-from warp_ir_pairs_generator.toolchain import codegen
+from warp_ir_pairs_generator.toolchain import codegen, constants, extract
 
 _HELPER_FILE_COMMENT = re.compile(r"^// .*:(\d+)$", re.MULTILINE)
 
@@ -33,10 +34,10 @@ def _aot_ir(tmp_path, record: dict) -> tuple[str, str]:
         wp.compile_aot_module(kernel.module, device="cpu", module_dir=str(out))
         text = next(out.glob("*.cpp")).read_text()
     else:
-        wp.compile_aot_module(kernel.module, arch=codegen.CUDA_ARCH, module_dir=str(out), use_ptx=True)
+        wp.compile_aot_module(kernel.module, arch=constants.DEFAULT_PTX_ARCH, module_dir=str(out), use_ptx=True)
         text = next(out.glob("*.cu")).read_text()
     name_ = kernel.get_mangled_name()
-    forward = codegen.extract_function(text, f"{name_}_{record['backend']}_kernel_forward(")
+    forward = extract.extract_function(text, f"{name_}_{record['backend']}_kernel_forward(")
     return forward, text
 
 
@@ -183,16 +184,33 @@ def test_extract_function_equals_brace_counting_on_warps_output(backend):
         ir = codegen.emit(ks.python_source, ks.kernel_name, backend)
         body = ir.module_text
         signatures = [f"{ir.mangled_name}_{backend}_kernel_forward(", f"{ir.mangled_name}_{backend}_kernel_backward("]
-        signatures += [m.group(1) + "(" for m in codegen._HELPER_DECL.finditer(body)]
+        signatures += [m.group(1) + "(" for m in extract._HELPER_DECL.finditer(body)]
         for signature in signatures:
-            assert codegen.extract_function(body, signature) == _by_brace_counting(body, signature)
+            assert extract.extract_function(body, signature) == _by_brace_counting(body, signature)
             checked += 1
     assert checked >= 24
 
 
-def test_extract_function_falls_back_to_brace_counting_when_the_cut_does_not_balance():
-    body = ('\n\nvoid k_cpu_kernel_forward(int a)\n{\n    printf("{");\n}\n    a += 1;\n}\n'
-            '\n\nvoid k_cpu_kernel_backward(int a)\n{\n}\n')
-    signature = "k_cpu_kernel_forward("
-    assert codegen.extract_function(body, signature) == _by_brace_counting(body, signature)
-    assert codegen.extract_function(body, "k_cpu_kernel_backward(") == "void k_cpu_kernel_backward(int a)\n{\n}\n"
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_every_module_text_starts_with_the_constant_header(backend):
+    """Guards module_header_end (Warp's private cast macros): one header for all, then the body."""
+    options = GenerationOptions.from_config(f"{backend}-tiny")
+    marker = codegen.module_header_end()
+    headers = set()
+    for index in range(3):
+        ks = synth.synthesize(options, index, 0)
+        ir = codegen.emit(ks.python_source, ks.kernel_name, backend)
+        assert ir.module_text.count(marker) == 1
+        header, body = ir.module_text.split(marker)
+        headers.add(header)
+        assert ir.forward in body
+    assert len(headers) == 1
+
+
+def test_emitted_options_are_the_toolchain_constants(tiny_records):
+    """Records carry the block dim and arch of toolchain.constants (1 / 256, sm_90 for CUDA text)."""
+    for backend, records in tiny_records.items():
+        recorded = json.loads(records[0]["warp_options"])
+        assert set(recorded) == set(constants.RECORDED_OPTIONS)
+        assert recorded["block_dim"] == constants.BLOCK_DIM[backend] == (1 if backend == "cpu" else 256)
+        assert recorded["output_arch"] == (constants.DEFAULT_PTX_ARCH if backend == "cuda" else None)

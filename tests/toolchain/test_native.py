@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from warp_ir_pairs_generator.toolchain import codegen, native
+from warp_ir_pairs_generator.toolchain import codegen, constants, native, normalize, process_state
 
 # Three different kernels: a @wp.func helper, a branch with printf on a vec3 array, a dynamic loop.
 SOURCES = {
@@ -51,8 +51,8 @@ def k_loop(a: wp.array(dtype=float), n: int):
 BACKENDS = ("cpu", "cuda")
 
 
-def _compile(backend: str, modules: list[tuple[str, str]], **kw) -> list[native.NativeResult]:
-    return native.compile_cpu(modules, **kw) if backend == "cpu" else native.compile_cuda(modules, **kw)
+def _compile(backend: str, modules: list[tuple[str, str]]) -> list[native.NativeResult]:
+    return native.compile_cpu(modules) if backend == "cpu" else native.compile_cuda(modules)
 
 
 @pytest.fixture(scope="module")
@@ -125,49 +125,28 @@ def test_a_batch_gives_each_kernel_what_it_gets_alone(modules, alone):
         assert twice == [alone[backend][0]] * 2
 
 
-def test_shared_tu_labels_and_metadata_are_renumbered_per_kernel(modules, alone, tmp_path):
-    """max_batch > 1: several kernels in ONE NVRTC program / clang TU, cut apart and renumbered.
-
-    These kernels do not change each other's code (on CPU all three keep Warp's
-    shared_tile_storage; see the next test for ones that do), so after renumbering each equals
-    its own compile.
-    """
-    cuda = native.compile_cuda(modules["cuda"], max_batch=3)
-    assert cuda == alone["cuda"]
-    # NVRTC numbered depots and labels across the program; only renumbering made them equal
-    text, _ = native._join([native._unit(*m) for m in modules["cuda"]])
-    ok, _, raw = native._native_compile("cuda", text, str(tmp_path), native.PTX_ARCH_DEFAULT)
-    assert ok and "__local_depot5" in raw["ptx"] and "$L__BB5_" in raw["ptx"]
-    # NVRTC hashes the program name into internal symbols: it is always module.cu
-    assert "_9_module_cu_" in raw["ptx"]
-
-    keepers = [*modules["cpu"][1:], native.module_text(SOURCES["k_branch"].replace("neg", "low"), "k_branch", "cpu")]
-    cpu = native.compile_cpu(keepers, max_batch=3)
-    assert cpu == [*alone["cpu"][1:], native.compile_cpu([keepers[2]])[0]]
-    assert all(r.ok and "shared_tile_storage" in r.ir_llvm for r in cpu)
+def test_compile_text_is_the_one_tu_compile_and_kernel_result_cuts_the_kernel_out(modules, alone):
+    for backend in BACKENDS:
+        name, text = modules[backend][0]
+        ok, error, artifacts = native.compile_text(backend, text)
+        assert ok and error == ""
+        assert set(artifacts) == ({"ptx"} if backend == "cuda" else {"ir", "asm"})
+        assert native.kernel_result(backend, name, artifacts) == alone[backend][0]
+        bad_name, bad_text = _broken(modules[backend][2])
+        ok, error, artifacts = native.compile_text(backend, bad_text)
+        assert not ok and artifacts == {} and error == _compile(backend, [(bad_name, bad_text)])[0].error
+    with pytest.raises(ValueError, match="backend must be one of cuda, cpu, got 'rocm'"):
+        native.compile_text("rocm", "")
+    with pytest.raises(ValueError):
+        native.compile_text("cuda", modules["cuda"][0][1], arch="sm_90")
 
 
-def test_a_shared_tu_can_change_a_kernel_so_the_default_compiles_each_alone(modules, alone):
-    """Why max_batch defaults to 1: whole-TU optimization couples kernels in one TU.
-
-    Alone, k_helper lets GlobalOpt delete tile.h's TU-wide `static shared_tile_storage`; next
-    to a kernel that keeps it, k_helper's forward loads and restores it. Records must be a
-    function of the kernel alone.
-    """
-    pair = [modules["cpu"][0], modules["cpu"][1]]
-    shared = native.compile_cpu(pair, max_batch=2)
-    assert shared[0].ok and shared[0].ir_llvm != alone["cpu"][0].ir_llvm
-    assert "shared_tile_storage" in shared[0].ir_llvm and "shared_tile_storage" not in alone["cpu"][0].ir_llvm
-    assert native.compile_cpu(pair) == alone["cpu"][:2]
-
-
-@pytest.mark.parametrize("max_batch", [1, 3])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, max_batch, modules, alone):
+def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, modules, alone):
     batch = [*modules[backend][:2], _broken(modules[backend][2])]
-    results = _compile(backend, batch, max_batch=max_batch)
-    # the good kernels get exactly what they get without the bad one (alone, or sharing a TU)
-    assert results[:2] == (alone[backend][:2] if max_batch == 1 else _compile(backend, batch[:2], max_batch=2))
+    results = _compile(backend, batch)
+    # the good kernels get exactly what they get without the bad one
+    assert results[:2] == alone[backend][:2]
     assert all(r.ok for r in results[:2])
     bad = results[2]
     assert not bad.ok and bad.mangled_name == batch[2][0]
@@ -175,12 +154,20 @@ def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, max_ba
     program = "module.cpp:" if backend == "cpu" else "module.cu("
     assert program in bad.error and "expx" in bad.error, bad.error
     assert "/tmp" not in bad.error and str(os.getpid()) not in bad.error
-    assert len(bad.error.splitlines()) <= native.ERROR_LINES
+    assert len(bad.error.splitlines()) <= normalize.ERROR_LINES
     # the diagnostic is the kernel's own: the same in any batch
     assert _compile(backend, [batch[2]])[0] == bad
     if backend == "cpu":
         # Warp deleted its PCH after the failure; the kept hard link put it back (no 1.3 s rebuild)
-        assert any(e.endswith(".pch") for e in os.listdir(native._clang_pch_dir()))
+        assert any(e.endswith(".pch") for e in os.listdir(native.clang_pch_dir()))
+
+
+def test_one_module_per_translation_unit_is_the_only_way(modules):
+    """Shared TUs are not exact, so the toolchain offers none (benchmarks/shared_tu.py measures them)."""
+    with pytest.raises(TypeError):
+        native.compile_cpu(modules["cpu"], max_batch=3)
+    with pytest.raises(TypeError):
+        native.compile_cuda(modules["cuda"], max_batch=3)
 
 
 def test_a_wrong_mangled_name_is_a_failed_result_not_an_exception(modules):
@@ -204,21 +191,22 @@ def test_cpu_flags_are_a_fixed_target_never_native(monkeypatch, modules, alone):
     again = native.compile_cpu(modules["cpu"])
     assert seen == [native.cpu_flags()] * len(modules["cpu"])
     assert "-march=native" not in native.cpu_flags()
-    assert native.cpu_flags().startswith(f"-target-cpu {native.CPU_TARGET} ") and native.CPU_TARGET == "x86-64-v3"
+    assert native.cpu_flags().startswith(f"-target-cpu {constants.CPU_TARGET} ")
+    assert constants.CPU_TARGET == "x86-64-v3"
     # everything else is Warp's default flag string
-    target = f"-target-cpu {native.CPU_TARGET}"
-    assert native.CPU_FLAGS == warp.config.cpu_compiler_flags.replace("-march=native", target)
+    target = f"-target-cpu {constants.CPU_TARGET}"
+    assert constants.CPU_FLAGS == warp.config.cpu_compiler_flags.replace("-march=native", target)
     # and two runs give the same IR and asm
     assert again == alone["cpu"]
 
 
 _SUBPROCESS = """
 import dataclasses, json, shutil, sys
-from warp_ir_pairs_generator.toolchain import native
+from warp_ir_pairs_generator.toolchain import native, process_state
 modules = [tuple(m) for m in json.load(open(sys.argv[1]))]
 out = {"cpu": native.compile_cpu(modules[:2]), "cuda": native.compile_cuda(modules[2:])}
 # a temp cleaner removes the private dir (PCHs, NVRTC's PCH dir): the next calls still work
-shutil.rmtree(native._root())
+shutil.rmtree(process_state.private_root())
 assert out == {"cpu": native.compile_cpu(modules[:2]), "cuda": native.compile_cuda(modules[2:])}
 json.dump({b: [dataclasses.asdict(r) for r in rs] for b, rs in out.items()}, open(sys.argv[2], "w"))
 """
@@ -250,19 +238,6 @@ def test_a_fresh_process_gives_the_same_bytes_and_leaves_no_temp_files(tmp_path,
 def test_a_call_leaves_only_the_process_pch_dir(modules):
     native.compile_cpu(modules["cpu"][:1])
     native.compile_cuda(modules["cuda"][:1])
-    entries = os.listdir(native._root())
+    entries = os.listdir(process_state.private_root())
     assert not [e for e in entries if e.startswith("call_")]
     assert set(entries) <= {"clang_pch"} | {e for e in entries if e.startswith("__nvrtc_auto_pch_")}
-
-
-def test_normalizers_renumber_by_first_appearance():
-    ptx = ("\t.local .align 4 .b8 \t__local_depot7[8];\n\tmov.u64 %SPL, __local_depot7;\n"
-           "\t@%p1 bra \t$L__BB7_3;\n$L__BB7_3:\n\tmov.u64 %rd1, $str$4;\n\tmov.u64 %rd2, $str$2;\n")
-    assert native.normalize_ptx(ptx) == (
-        "\t.local .align 4 .b8 \t__local_depot0[8];\n\tmov.u64 %SPL, __local_depot0;\n"
-        "\t@%p1 bra \t$L__BB0_3;\n$L__BB0_3:\n\tmov.u64 %rd1, $str;\n\tmov.u64 %rd2, $str$1;\n")
-    ir = "define void @f() #4 {\n  %0 = load i32, ptr @.str.3, !tbaa !12\n  store i32 %0, ptr @7, !tbaa !9, !x !12\n}\n"
-    assert native.normalize_llvm_ir(ir) == (
-        "define void @f() #0 {\n  %0 = load i32, ptr @.str, !tbaa !0\n  store i32 %0, ptr @0, !tbaa !1, !x !0\n}\n")
-    asm = "<f>:\n\tpush   %rbp\n\tret\n\tcs nopw 0x0(%rax,%rax,1)\n\tnopl   0x0(%rax)\n\txchg   %ax,%ax\n"
-    assert native.normalize_asm(asm) == "<f>:\n\tpush   %rbp\n\tret\n"

@@ -7,9 +7,10 @@ import re
 import subprocess
 import sys
 from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
-from warp_ir_pairs_generator import driver
+from warp_ir_pairs_generator import driver, synth, verify
 from warp_ir_pairs_generator.options import GenerationOptions
 from warp_ir_pairs_generator.toolchain import codegen
 
@@ -81,7 +82,7 @@ def test_cpu_compile_level_records_llvm_ir_and_asm_for_a_fixed_target(compiled):
 
 _SCRIPT = """
 import json, sys
-from warp_ir_pairs_generator import driver
+from warp_ir_pairs_generator import driver, synth, verify
 from warp_ir_pairs_generator.options import GenerationOptions
 o = GenerationOptions.from_config(sys.argv[1] + "-tiny", num_examples=3, verify="compile")
 print(json.dumps(list(driver.iter_shard(o, 0, 3)), sort_keys=True))
@@ -169,3 +170,22 @@ def test_opt_variants_record_debug_ir_and_native_code_at_a_second_level(tiny_rec
     r = records[0]
     assert r["ptx_o1"] and r["ptx_o1"] != r["ptx"]
     assert r["asm_o1"] and r["asm_o1"] != r["asm"] and r["ir_llvm_o1"].startswith(("; Function Attrs", "define"))
+
+
+def test_each_level_fills_exactly_the_record_fields_it_declares():
+    """The registry's field declarations are what the checks write (so _record's defaults are complete)."""
+    options = GenerationOptions.from_config("paired-tiny", verify="execute", opt_variants=True)
+    for index in range(10):
+        ks = synth.synthesize(options, index, 0)
+        try:
+            irs = codegen.emit_all(ks.python_source, ks.kernel_name, options.targets)
+            break
+        except codegen.KernelRejected:
+            continue
+    draft = SimpleNamespace(index=index, kernel=ks, irs=irs, native={})
+    for level in verify.up_to("execute"):
+        before = set(draft.native)
+        assert level.check(options, [draft]) == [""], level.name
+        assert set(draft.native) - before == set(level.fields), level.name
+    assert draft.native["cpu_target"] == "x86-64-v3" and draft.native["ptx_arch"] == 90
+    assert json.loads(draft.native["example_io"])["outputs"]

@@ -27,17 +27,3 @@ constants live) is drawn from the RNG, and ``level`` (1..5) makes it longer.
 No Warp import: kernels are text. Every API form used here was checked against Warp 1.19 codegen
 on both backends (``tests/synth/test_families_sim.py`` keeps that true).
 """
-
-from __future__ import annotations
-
-from typing import Any
-
-
-def __getattr__(name: str) -> Any:
-    # ``SIM_FAMILIES`` lived here before the registry; tests/launch still reads it from here.
-    # Lazy, because the registry imports this package's modules.
-    if name == "SIM_FAMILIES":
-        from .. import SIM_FAMILIES
-
-        return SIM_FAMILIES
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
