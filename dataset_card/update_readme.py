@@ -1,7 +1,7 @@
 """Rewrite the generated blocks of README.md (between ``<!-- NAME:start -->`` / ``<!-- NAME:end -->``).
 
 Usage: ``python dataset_card/update_readme.py [README.md]``. The schema table comes from the
-one schema source; ``tests/test_schema.py`` fails when the README is out of date.
+one schema source; ``tests/record/test_schema.py`` fails when the README is out of date.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ index. Compile and execute steps take a list of kernels, so they run in batches.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterator
@@ -127,12 +126,6 @@ def nonempty_splits(options: GenerationOptions) -> list[str]:
         if len(seen) == len(SPLIT_NAMES):
             break
     return [s for s in SPLIT_NAMES if s in seen]
-
-
-def input_seed(options: GenerationOptions, index: int) -> int:
-    """Seed of the deterministic inputs an executed kernel is launched on."""
-    key = f"warp-ir-pairs-io|{options.backend}|{options.seed}|{index}"
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")
 
 
 def _draw(options: GenerationOptions, index: int, target_split: str, report: Report, first: int,

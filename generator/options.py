@@ -22,8 +22,8 @@ BACKENDS: tuple[str, ...] = (*TARGETS, "paired", "errors")
 TIERS: dict[str, int] = {"tiny": 256, "small": 10_000, "medium": 100_000, "large": 1_000_000}
 DEFAULT_TIER = "small"
 DEFAULT_SEED = 42
-# Records are Warp output: they are only reproducible with this exact Warp (see setup.cfg pin).
-WARP_VERSION = "1.19.0"
+# Records are Warp output: they are only reproducible with the Warp the toolchain pins.
+WARP_VERSION: str = toolchain_constants.WARP_VERSION
 # The version of the dataset's content: bumped (with a CHANGELOG entry) whenever any record of
 # any config changes; tests/golden pins digests of the first records under this version.
 DATASET_VERSION = "0.1.0"

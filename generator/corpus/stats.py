@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 
 from .. import driver
 from ..options import GenerationOptions
+from ..synth.types import ALL_TYPES
 from .figures import Distinct, digest, percentiles
 
 _CALL = re.compile(r"\bwp\.(\w+)\(")
-_TYPE = re.compile(r"\bwp\.(float16|float32|float64|u?int(?:8|16|32|64)|vec[234][dih]?|mat(?:22|33|44)d?|quatd?"
-                   r"|transformd?|spatial_vectord?|spatial_matrix)\b")
+# The Warp types a record names, from the one vocabulary (longest first, so wp.vec3d is not wp.vec3).
+_TYPE = re.compile(r"\bwp\.(" + "|".join(sorted((re.escape(t.removeprefix("wp.")) for t in ALL_TYPES if t != "bool"),
+                                                 key=len, reverse=True)) + r")\b")
 # Calls that are declarations, not builtins used by the program.
 _NOT_BUILTINS = frozenset({"kernel", "func", "struct", "constant", "array", "array2d", "array3d", "array4d",
                            "indexedarray"})

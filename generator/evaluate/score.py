@@ -182,11 +182,9 @@ def _true_hash(prediction: str, mangled: str) -> str:
 
 def _input_seed(record: dict) -> int:
     """The seed ``example_io``'s inputs were drawn from (a function of backend, seed, index)."""
-    from .. import driver
-    from ..options import GenerationOptions
+    from ..launch import input_seed
 
-    return driver.input_seed(GenerationOptions.from_config(record["backend"], seed=int(record["seed"])),
-                             int(record["index"]))
+    return input_seed(record["backend"], int(record["seed"]), int(record["index"]))
 
 
 def _finish(case: _Case, wanted: tuple[str, ...], result: dict | None) -> Score:

@@ -16,7 +16,7 @@ instead, through the loader behind Warp's public ``wp.load_aot_module``:
   mangled kernel name (a hash of source and options) is the record's; the worker checks that
   before running (a mismatch is a harness error, not a score).
 * It then calls ``launch.run_item`` with the record's ``input_seed`` (recomputed by
-  ``driver.input_seed`` from the record's backend, seed and index): the very code that produced
+  ``launch.input_seed`` from the record's backend, seed and index): the very code that produced
   ``example_io`` builds the same inputs (checked equal to ``example_io["inputs"]``), launches
   with ``wp.launch`` (which finds the loaded executable, hash unchanged, and calls the
   prediction's ``<mangled>_cpu_forward``), checks the guard bytes around every array and encodes

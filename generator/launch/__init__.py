@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from .. import sandbox
 from ..sandbox import RUN, Phase, reasons
 from .example_io import MAX_NUMBERS, encode
+from .inputs import input_seed
 from .run import one_line, run_item
 
-__all__ = ["CHUNK_SIZE", "MAX_NUMBERS", "ExecResult", "encode", "execute", "run_item"]
+__all__ = ["CHUNK_SIZE", "MAX_NUMBERS", "ExecResult", "encode", "execute", "input_seed", "run_item"]
 
 CHUNK_SIZE = 16
 # Compile limits: clang takes 0.1-1 s per kernel (1.3 s more for the first PCH); never hangs

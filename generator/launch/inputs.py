@@ -34,11 +34,13 @@ worker's heap (which could crash a later, innocent kernel).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..synth.types import SCALAR_TYPES
 from .example_io import Arr
 from .source_info import SourceInfo
 
@@ -245,9 +247,9 @@ def _normalized(np: Any, vals: Any, part: slice) -> Any:
     return vals
 
 
-# Warp scalar types with a numpy twin, by name (bfloat16 has none: unsupported).
-_SCALARS = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
-            "float16", "float32", "float64")
+# Warp scalar types with a numpy twin, by name: the vocabulary's scalars (bfloat16 has no twin,
+# and is not in it: unsupported).
+_SCALARS = tuple(t.removeprefix("wp.") for t in SCALAR_TYPES)
 
 
 def _np_dtype(wp: Any, scalar: Any) -> Any:
@@ -282,3 +284,13 @@ def _type_name(wp: Any, wtype: Any) -> str:
         return wp.types.type_repr(wtype)
     except Exception:
         return getattr(wtype, "__name__", type(wtype).__name__)
+
+
+def input_seed(backend: str, seed: int, index: int) -> int:
+    """Seed of the deterministic inputs record ``index`` of (``backend``, ``seed``) is launched on.
+
+    A hash of the three, so a record's ``example_io`` can be rebuilt from the record alone (eval's
+    ``behaves`` rung does).
+    """
+    key = f"warp-ir-pairs-io|{backend}|{seed}|{index}"
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big")

@@ -24,18 +24,8 @@ MAX_RETRIES = 4
 
 
 def _unit_task(job: tuple) -> dict:
-    if os.environ.get("WARP_IR_PAIRS_TEST_DIE_ONCE"):
-        _die_once(os.environ["WARP_IR_PAIRS_TEST_DIE_ONCE"])
+    """One unit, in a Ray worker: the same function the local engine runs."""
     return export._run_unit(job)
-
-
-def _die_once(flag_path: str) -> None:
-    """Test hook: the first task to find the flag file removes it and kills its own worker."""
-    try:
-        os.remove(flag_path)
-    except FileNotFoundError:
-        return
-    os._exit(1)   # a hard worker death, as a crash or an OOM kill would cause
 
 
 def runner(address: str | None = None, num_cpus: int | None = None) -> Callable[[list], Iterable[dict]]:

@@ -18,7 +18,7 @@ import sys
 import types
 from dataclasses import dataclass
 
-from .constants import BLOCK_DIM, CPU_BLOCK_DIM, RECORDED_OPTIONS
+from .constants import BLOCK_DIM, CPU_BLOCK_DIM, RECORDED_OPTIONS, WARP_VERSION
 from .constants import DEFAULT_PTX_ARCH as CUDA_ARCH  # the name benchmarks/throughput.py reads
 from .extract import extract_function, helper_functions
 
@@ -52,7 +52,6 @@ def warp():
     """Import and initialise Warp once per process, quietly."""
     import warp as wp
 
-    from ..options import WARP_VERSION  # here: options imports the toolchain's constants
 
     if wp.config.version != WARP_VERSION:
         # A different Warp emits different IR: that is a new dataset version, never a silent change.

@@ -19,6 +19,8 @@ must import without Warp). Changing any value here changes records: a new datase
 
 from __future__ import annotations
 
+# Records are Warp output: they are only reproducible with this exact Warp (see setup.cfg pin).
+WARP_VERSION = "1.19.0"
 CPU_TARGET = "x86-64-v3"
 # Warp 1.19's default cpu_compiler_flags with "-march=native" replaced by the fixed target.
 CPU_FLAGS = (f"-target-cpu {CPU_TARGET} -mllvm=-inline-threshold=9000 "

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from .level import Draft, Level
-
-if TYPE_CHECKING:
-    from ..options import GenerationOptions
+from .level import Draft, Level, VerifyOptions
 
 
-def _check(options: GenerationOptions, drafts: Sequence[Draft]) -> list[str]:
+def _check(options: VerifyOptions, drafts: Sequence[Draft]) -> list[str]:
     # A draft exists only once Warp generated its IR (rejections are replaced while drawing).
     return [""] * len(drafts)
 

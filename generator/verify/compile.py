@@ -9,18 +9,14 @@ rejected with the compiler's first diagnostic line.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..toolchain.constants import CPU_TARGET, VARIANT_OPT_LEVEL
-from .level import NATIVE_BATCH, Draft, Level
-
-if TYPE_CHECKING:
-    from ..options import GenerationOptions
+from .level import NATIVE_BATCH, Draft, Level, VerifyOptions
 
 _VARIANT = f"_o{VARIANT_OPT_LEVEL}"
 
 
-def _check(options: GenerationOptions, drafts: Sequence[Draft]) -> list[str]:
+def _check(options: VerifyOptions, drafts: Sequence[Draft]) -> list[str]:
     from ..toolchain import native  # the native toolchains are only loaded when asked for
 
     reasons = [""] * len(drafts)

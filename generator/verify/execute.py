@@ -1,6 +1,6 @@
 """The ``execute`` level: each kernel is launched once on the CPU, in the sandbox, on deterministic inputs.
 
-The inputs come from ``driver.input_seed`` (a hash of backend, seed and index); the launch, its
+The inputs come from ``launch.input_seed`` (a hash of backend, seed and index); the launch, its
 inputs and outputs become ``example_io``. A kernel that crashes, hangs or fails to launch is
 rejected with the sandbox's reason.
 """
@@ -8,21 +8,17 @@ rejected with the sandbox's reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from .level import NATIVE_BATCH, Draft, Level
-
-if TYPE_CHECKING:
-    from ..options import GenerationOptions
+from .level import NATIVE_BATCH, Draft, Level, VerifyOptions
 
 
-def _check(options: GenerationOptions, drafts: Sequence[Draft]) -> list[str]:
+def _check(options: VerifyOptions, drafts: Sequence[Draft]) -> list[str]:
     from .. import launch
-    from ..driver import input_seed
 
     reasons = [""] * len(drafts)
-    results = launch.execute([(d.kernel.python_source, d.kernel.kernel_name, input_seed(options, d.index))
-                              for d in drafts])
+    items = [(d.kernel.python_source, d.kernel.kernel_name, launch.input_seed(options.backend, options.seed, d.index))
+             for d in drafts]
+    results = launch.execute(items)
     for i, (d, r) in enumerate(zip(drafts, results, strict=True)):
         if r.ok:
             d.native["example_io"] = r.example_io

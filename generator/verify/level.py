@@ -12,14 +12,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from ..options import GenerationOptions
+from typing import Any, Protocol
 
 # Drafts verified together at the native levels (one compile / execute call): each execute call
 # pays ~1.8 s of sandbox start-up and clang header, so batches are large.
 NATIVE_BATCH = 64
+
+
+class VerifyOptions(Protocol):
+    """The generation options a check reads (``options.GenerationOptions`` has them all).
+
+    A protocol rather than an import: ``options`` validates ``verify`` against this registry,
+    so verify/ sits below options and must not import it.
+    """
+
+    backend: str
+    seed: int
+    verify: str
+    ptx_arch: int
+    opt_variants: bool
+
+    @property
+    def targets(self) -> tuple[str, ...]: ...
 
 
 class Draft(Protocol):
@@ -31,7 +45,7 @@ class Draft(Protocol):
     native: dict[str, object]   # record field -> value, filled by the checks
 
 
-Check = Callable[["GenerationOptions", Sequence[Draft]], list[str]]
+Check = Callable[[VerifyOptions, Sequence[Draft]], list[str]]
 
 
 @dataclass(frozen=True)
