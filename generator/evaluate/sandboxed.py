@@ -1,5 +1,8 @@
 """Compile (and run) the scoring items in sandbox workers: the client of ``sandbox`` for evaluate.
 
+The worker is untrusted: it must follow its steps exactly (see ``_Scoring``), and what it
+reports is raw material (compiler text, outputs), never a verdict; ``verdict`` judges.
+
 Sandbox
 -------
 Compiles and runs both happen in a worker process (``python -c`` + ``evaluate.worker``, never a
@@ -63,6 +66,7 @@ class _Scoring:
         self.items = items
         self.timeout_s = timeout_s
         self.results: dict[int, dict] = {item["i"]: {"trials": {}} for item in items}
+        self.by_index = {item["i"]: item for item in items}
         self.expected: list[tuple[str, int, int | None]] = []   # this round's steps not yet entered
         self.current: tuple[str, int, int | None] | None = None  # entered, not yet answered
         self.broken = False                                       # this round broke the sequence
@@ -152,7 +156,7 @@ class _Scoring:
                     and type(result["ok"]) is bool and isinstance(result["error"], str))
         if not (_is_int(result.get("ran"), i) and _is_int(result.get("trial"), trial)):
             return False
-        report = self._item(i)["run"]["report"]
+        report = self.by_index[i]["run"]["report"]
         keys = set(result) - {"ran", "trial"}
         if keys == {"error"}:
             return isinstance(result["error"], str)
@@ -175,9 +179,6 @@ class _Scoring:
             self.results[i]["compiled"] = {"ok": False, "error": reason, "harness": False}
         else:
             self.results[i]["trials"][trial] = {"error": reason}
-
-    def _item(self, i: int) -> dict:
-        return next(item for item in self.items if item["i"] == i)
 
     def _compile_step(self, job: str, item: dict) -> dict:
         return {"step": COMPILE, "i": item["i"], "target": item["target"], "name": item["name"],

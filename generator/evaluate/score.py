@@ -15,23 +15,32 @@ Rungs
    in ``wp_args_<kernel>_<hash>``) is set to the true one: the hash is not a property a model
    can be asked to reproduce, exact matching ignores it too, and without this a prediction that
    matches exactly could fail to compile (the module's entry wrapper calls the true name).
+   Likewise the hash in each ``@wp.struct`` name the module declares (``Params_<hash>``).
    A prediction with a file-reading directive (``#include``, ``#include_next``, ``#import``,
    ``#embed``, however spelled) fails without being compiled: Warp never emits a directive
    inside a function, and ``#include "/dev/urandom"`` would have clang read forever.
 3. **behaves** (records whose ``ir_code`` is CPU C++ and that carry ``example_io``, i.e. were
    generated at ``verify="execute"``): the object built from the prediction is launched on the
-   CPU, in a sandboxed worker process with a time limit, on the inputs recorded in
-   ``example_io["inputs"]`` and its outputs must match ``example_io["outputs"]``: floats within
-   ``abs(got - want) <= ATOL + RTOL * abs(want)`` (RTOL 1e-4, ATOL 1e-5; records round floats
-   to 6 significant digits, so re-running the true IR matches to the last digit), ints and
-   bools exactly, ``"nan"``/``"inf"``/``"-inf"`` (how records spell non-finite values) exactly,
-   and the same launch ``dim``, keys, shapes and truncation (``{"shape", "head"}``) layout.
-   ``cuda`` records are not run (CUDA C++ cannot run on the CPU): behaves is ``None``.
+   CPU, in a sandboxed worker process with a time limit, on ``1 + HIDDEN_TRIALS`` (3) input
+   sets: the recorded one (``example_io["inputs"]``) and two drawn at scoring time from
+   ``secrets`` seeds, which no record holds (see ``verdict``). The worker reports raw outputs
+   only; the verdict is computed here against expected outputs the prediction's worker never
+   sees: ``example_io["outputs"]`` for the recorded trial, and for hidden trials the outputs of
+   the record's true IR (the regenerated module, unchanged) run in workers of their own.
+   Every trial must match: floats within ``abs(got - want) <= ATOL + RTOL * abs(want)`` (RTOL
+   1e-4, ATOL 1e-5; records round floats to 6 significant digits, so re-running the true IR
+   matches to the last digit), ints and bools exactly, ``"nan"``/``"inf"``/``"-inf"`` (how
+   records spell non-finite values) exactly, and the same keys, shapes and truncation
+   (``{"shape", "head"}``) layout. Outputs that leave the kernel's arrays as they were, or
+   zero them, where the true ones are not, fail as ``degenerate: ...``. ``Score.trials``
+   counts the trials judged. ``cuda`` records are not run (CUDA C++ cannot run on the CPU):
+   behaves is ``None``.
 
 ``None`` means "not scored" (not applicable, or the rung was not requested), never a failure.
 A missing prediction fails every rung that applies to its record (``detail`` reads
 ``MISSING``). When the harness itself cannot score a record (its module cannot be regenerated,
-or the recorded inputs cannot be rebuilt), the rung is ``None`` and ``detail`` starts with
+the recorded inputs cannot be rebuilt, or its true IR does not reproduce ``example_io`` or fails
+on a hidden trial), the rung is ``None`` and ``detail`` starts with
 ``HARNESS_ERROR``; ``report`` lists those ids. Records without IR (``errors`` records, whose
 kernel Warp refused) are scored on exact only.
 """
