@@ -8,8 +8,10 @@ empty, wrong C++, a crash or a hang when run) is a scored failure, never an exce
 
 The room: ``normalize`` (``normalize_ir``, the file-directive check, first difference),
 ``score`` (cases, rungs, ``score``; the rungs are documented there), ``compare``
-(``compare_outputs``), ``report`` (``report``, ``read_predictions``), ``sandboxed`` (the
-items in ``sandbox`` workers) and ``worker`` (compile, load and run a prediction).
+(``compare_outputs``), ``verdict`` (behaves judged from raw outputs: hidden trials, expected
+outputs, degenerate outputs), ``report`` (``report``, ``read_predictions``), ``sandboxed``
+(the items in ``sandbox`` workers, whose messages must follow their steps) and ``worker``
+(compile, load and run a prediction; it reports raw outputs only).
 """
 
 from .compare import ATOL, RTOL, compare_outputs

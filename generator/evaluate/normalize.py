@@ -22,6 +22,10 @@ _TOKEN = re.compile(r"""
 # The kernel's content hash, where Warp spells it: `<key>_<hash>_{cpu,cuda}_kernel_{forward,backward}`
 # and the argument struct `wp_args_<key>_<hash>`.
 _HASH_SITES = re.compile(r"_([0-9a-f]{8})_(?:cpu|cuda)_kernel_(?:forward|backward)$|^wp_args_\w+_([0-9a-f]{8})$")
+# A ``@wp.struct``'s native name, ``<Name>_<hash>`` (``Params_1701fb21``; its adjoint
+# ``adj_Params_1701fb21``): Warp hashes the struct's fields, which a model cannot be asked to do
+# either. No other identifier Warp emits ends in 8 hex digits (its counters are short decimals).
+_STRUCT_SITE = re.compile(r"^[A-Za-z_]\w*?_([0-9a-f]{8})$")
 # Warp's per-function counters: `var_N` (primal) and `adj_N` (its adjoint) share N; the block
 # labels `start_for_N`/`end_for_N`/`start_while_N`/..., return labels `labelN` and helper names
 # `_wp_continue_N`/`_wp_ref_view_N` share Adjoint.label_count.
@@ -40,7 +44,8 @@ def normalize_ir(text: str) -> str:
       so indentation, line breaks and spacing (``f(a,b)`` vs ``f(a, b)``) do not count.
     * The kernel's 8-hex content hash (``name_<hash>_cpu_kernel_forward``, ``wp_args_name_<hash>``)
       becomes ``_h0`` (``_h1``... for further hashes, by first appearance): it hashes the source and
-      options, not something a model can be asked to compute.
+      options, not something a model can be asked to compute. So do the hashes in ``@wp.struct``
+      type names (``Params_1701fb21``, ``adj_Params_1701fb21``), in the same sequence.
     * Warp's numbering is renumbered by first appearance: ``var_N``/``adj_N`` (one sequence, as
       ``adj_N`` is the adjoint of ``var_N``) and the labels and helper names of Warp's label
       counter (``start_for_N``, ``end_while_N``, ``labelN``, ``_wp_continue_N``, ...). So only the
@@ -59,6 +64,8 @@ def _normal_tokens(text: str) -> list[str]:
         if m:
             h = m.group(1) or m.group(2)
             hashes.setdefault(h, f"h{len(hashes)}")
+        elif not _VAR.fullmatch(tok) and (m := _STRUCT_SITE.match(tok)):
+            hashes.setdefault(m.group(1), f"h{len(hashes)}")
     hash_sub = re.compile(r"_(" + "|".join(hashes) + r")(?![0-9A-Za-z])") if hashes else None
     var_ids: dict[str, int] = {}
     label_ids: dict[str, int] = {}

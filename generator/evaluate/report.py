@@ -14,7 +14,9 @@ def report(scores: list[Score]) -> dict:
 
     ``{"records": n, "overall": {rung: tally}, "per_category": {category: {"records": n,
     rung: tally}}, "failed_rung": {rung: count}, "missing_predictions": [ids],
-    "harness_errors": [ids]}`` where a tally is ``{"passed", "failed", "not_applicable",
+    "harness_errors": [ids], "behaves_trials": {trials: count}}`` (how many behaves verdicts were
+    judged on how many input sets: all of them, ``1 + HIDDEN_TRIALS``, on a pass, up to the
+    failing one otherwise, 0 when the prediction was not run) where a tally is ``{"passed", "failed", "not_applicable",
     "rate"}``: ``rate = passed / (passed + failed)``, None when no record was scored on the rung
     (``not_applicable`` counts the ``None`` rungs: not applicable, or not requested).
     """
@@ -31,6 +33,7 @@ def report(scores: list[Score]) -> dict:
     for s in scores:
         categories.setdefault(s.category, []).append(s)
     failed_rung = Counter(s.failed_rung for s in scores if s.failed_rung)
+    trials = Counter(s.trials for s in scores if s.behaves is not None)
     return {
         "records": len(scores),
         "overall": tally(scores),
@@ -38,6 +41,7 @@ def report(scores: list[Score]) -> dict:
         "failed_rung": {rung: failed_rung.get(rung, 0) for rung in BASIC_FIRST},
         "missing_predictions": sorted(s.id for s in scores if s.detail == MISSING),
         "harness_errors": sorted(s.id for s in scores if s.detail.startswith(HARNESS_ERROR)),
+        "behaves_trials": {str(n): k for n, k in sorted(trials.items())},
     }
 
 

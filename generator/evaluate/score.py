@@ -15,30 +15,38 @@ Rungs
    in ``wp_args_<kernel>_<hash>``) is set to the true one: the hash is not a property a model
    can be asked to reproduce, exact matching ignores it too, and without this a prediction that
    matches exactly could fail to compile (the module's entry wrapper calls the true name).
+   Likewise the hash in each ``@wp.struct`` name the module declares (``Params_<hash>``).
    A prediction with a file-reading directive (``#include``, ``#include_next``, ``#import``,
    ``#embed``, however spelled) fails without being compiled: Warp never emits a directive
    inside a function, and ``#include "/dev/urandom"`` would have clang read forever.
 3. **behaves** (records whose ``ir_code`` is CPU C++ and that carry ``example_io``, i.e. were
    generated at ``verify="execute"``): the object built from the prediction is launched on the
-   CPU, in a sandboxed worker process with a time limit, on the inputs recorded in
-   ``example_io["inputs"]`` and its outputs must match ``example_io["outputs"]``: floats within
-   ``abs(got - want) <= ATOL + RTOL * abs(want)`` (RTOL 1e-4, ATOL 1e-5; records round floats
-   to 6 significant digits, so re-running the true IR matches to the last digit), ints and
-   bools exactly, ``"nan"``/``"inf"``/``"-inf"`` (how records spell non-finite values) exactly,
-   and the same launch ``dim``, keys, shapes and truncation (``{"shape", "head"}``) layout.
-   ``cuda`` records are not run (CUDA C++ cannot run on the CPU): behaves is ``None``.
+   CPU, in a sandboxed worker process with a time limit, on ``1 + HIDDEN_TRIALS`` (3) input
+   sets: the recorded one (``example_io["inputs"]``) and two drawn at scoring time from
+   ``secrets`` seeds, which no record holds (see ``verdict``). The worker reports raw outputs
+   only; the verdict is computed here against expected outputs the prediction's worker never
+   sees: ``example_io["outputs"]`` for the recorded trial, and for hidden trials the outputs of
+   the record's true IR (the regenerated module, unchanged) run in workers of their own.
+   Every trial must match: floats within ``abs(got - want) <= ATOL + RTOL * abs(want)`` (RTOL
+   1e-4, ATOL 1e-5; records round floats to 6 significant digits, so re-running the true IR
+   matches to the last digit), ints and bools exactly, ``"nan"``/``"inf"``/``"-inf"`` (how
+   records spell non-finite values) exactly, and the same keys, shapes and truncation
+   (``{"shape", "head"}``) layout. Outputs that leave the kernel's arrays as they were, or
+   zero them, where the true ones are not, fail as ``degenerate: ...``. ``Score.trials``
+   counts the trials judged. ``cuda`` records are not run (CUDA C++ cannot run on the CPU):
+   behaves is ``None``.
 
 ``None`` means "not scored" (not applicable, or the rung was not requested), never a failure.
 A missing prediction fails every rung that applies to its record (``detail`` reads
 ``MISSING``). When the harness itself cannot score a record (its module cannot be regenerated,
-or the recorded inputs cannot be rebuilt), the rung is ``None`` and ``detail`` starts with
+the recorded inputs cannot be rebuilt, or its true IR does not reproduce ``example_io`` or fails
+on a hidden trial), the rung is ``None`` and ``detail`` starts with
 ``HARNESS_ERROR``; ``report`` lists those ids. Records without IR (``errors`` records, whose
 kernel Warp refused) are scored on exact only.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,9 +54,9 @@ from typing import Any
 
 from .. import toolchain
 from ..toolchain.constants import DEFAULT_PTX_ARCH
-from .compare import compare_outputs
 from .normalize import file_directive, first_difference, normalize_ir
 from .sandboxed import sandboxed
+from .verdict import expected_trials, hidden_seeds, judge
 
 RUNGS = ("exact", "compiles", "behaves")
 # failed_rung names the most basic rung that failed: a prediction that does not compile
@@ -57,6 +65,8 @@ BASIC_FIRST = ("compiles", "behaves", "exact")
 DETAIL_CHARS = 300
 MISSING = "missing prediction"
 HARNESS_ERROR = "harness_error"
+# How Warp declares a @wp.struct in a module: ``struct <Name>_<8-hex hash>``.
+_STRUCT_DECLARATION = re.compile(r"^struct (\w+_[0-9a-f]{8})\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class Score:
     behaves: bool | None
     failed_rung: str | None   # most basic failed rung: "compiles", then "behaves", then "exact"
     detail: str               # one line: why each failed rung failed ("ok" when none did)
+    trials: int = 0           # input sets the behaves verdict was judged on (0: not run)
 
 
 @dataclass
@@ -84,6 +95,8 @@ class _Case:
     behaves: bool | None = None
     notes: dict[str, str] = field(default_factory=dict)   # rung -> why it failed / was not scored
     harness: str = ""
+    seeds: list[int] = field(default_factory=list)        # behaves: the input seed of each trial
+    trials: int = 0
 
     @property
     def has_ir(self) -> bool:
@@ -140,9 +153,28 @@ def score(records: list[dict], predictions: Mapping[str, str], *, rungs: Iterabl
             if item is not None:
                 item["i"] = len(items)
                 items.append(item)
-    results = sandboxed(items, timeout_s, workers)
+    truths = [_truth_of(item) for item in items if item["run"]]
+    results, true_results = _in_two_sandboxes(items, truths, timeout_s, workers)
     by_case.update({id(item["case"]): results[item["i"]] for item in items})
-    return [_finish(case, wanted, by_case.get(id(case))) for case in cases]
+    truth_of = {id(truth["case"]): true_results[truth["i"]] for truth in truths}
+    return [_finish(case, wanted, by_case.get(id(case)), truth_of.get(id(case))) for case in cases]
+
+
+def _in_two_sandboxes(items: list[dict], truths: list[dict], timeout_s: float,
+                      workers: int) -> tuple[dict[int, dict], dict[int, dict]]:
+    """The predictions' results and the true IRs' results, from separate workers (run side by side)."""
+    if not truths:
+        return sandboxed(items, timeout_s, workers), {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:   # threads only wait on the workers' pipes
+        truth = pool.submit(sandboxed, truths, timeout_s, workers)
+        return sandboxed(items, timeout_s, workers), truth.result()
+
+
+def _truth_of(item: dict) -> dict:
+    """The true IR's own item for a prediction item that runs: the unchanged module, the same trials."""
+    return dict(item, text=item["true_text"], run=dict(item["run"], report="io"))
 
 
 def _prepare(case: _Case, run: bool) -> dict | None:
@@ -163,21 +195,29 @@ def _prepare(case: _Case, run: bool) -> dict | None:
     if at < 0 or ir.module_text.find(span, at + 1) >= 0:
         case.harness = "cannot locate the forward function in the regenerated module"
         return None
-    prediction = _true_hash(case.prediction or "", ir.mangled_name)
+    prediction = _true_hashes(case.prediction or "", ir.mangled_name, ir.module_text)
     text = ir.module_text[:at] + prediction + ir.module_text[at + len(span):]
     item: dict[str, Any] = {"case": case, "target": case.target, "name": ir.mangled_name, "text": text,
+                            "true_text": ir.module_text,
                             "arch": int(record.get("ptx_arch") or DEFAULT_PTX_ARCH), "run": None}
     if run:
+        recorded = _input_seed(record)
+        case.seeds = [recorded, *hidden_seeds(recorded)]
         item["run"] = {"source": record["python_source"], "kernel_name": record["kernel_name"],
-                       "seed": _input_seed(record)}
+                       "seeds": case.seeds, "report": "outputs"}
     return item
 
 
-def _true_hash(prediction: str, mangled: str) -> str:
-    """The prediction with its kernel's content hash set to the true one (see module doc)."""
+def _true_hashes(prediction: str, mangled: str, module_text: str) -> str:
+    """The prediction with its kernel's and structs' content hashes set to the true ones (see module doc)."""
     prefix = re.escape(mangled[:-8])
     pattern = rf"(?:(?<=\bwp_args_)|(?<!\w)){prefix}[0-9a-f]{{8}}(?![0-9A-Za-z])"
-    return re.sub(pattern, mangled, prediction)
+    prediction = re.sub(pattern, mangled, prediction)
+    for name in sorted(set(_STRUCT_DECLARATION.findall(module_text))):
+        # Also inside adj_<Name>_<hash>, never inside another name that ends in <Name>.
+        struct = rf"(?<![0-9A-Za-z]){re.escape(name[:-8])}[0-9a-f]{{8}}(?![0-9A-Za-z])"
+        prediction = re.sub(struct, name, prediction)
+    return prediction
 
 
 def _input_seed(record: dict) -> int:
@@ -187,8 +227,8 @@ def _input_seed(record: dict) -> int:
     return input_seed(record["backend"], int(record["seed"]), int(record["index"]))
 
 
-def _finish(case: _Case, wanted: tuple[str, ...], result: dict | None) -> Score:
-    """Turn a case and its worker result into a Score."""
+def _finish(case: _Case, wanted: tuple[str, ...], result: dict | None, truth: dict | None) -> Score:
+    """Turn a case, its worker result and its true IR's result into a Score."""
     missing = case.prediction is None
     if case.harness:
         pass   # the record could not be prepared: no native rung is scored
@@ -211,7 +251,7 @@ def _finish(case: _Case, wanted: tuple[str, ...], result: dict | None) -> Score:
                 if not compiled["ok"]:
                     case.notes["compiles"] = _first_error(compiled["error"])
             if "behaves" in wanted and case.runnable:
-                _judge_behaviour(case, compiled, result.get("ran"))
+                _judge_behaviour(case, compiled, result, truth)
     if "behaves" in wanted and not case.runnable and not case.harness and case.has_ir:
         case.notes.setdefault("behaves", "n/a: " + ("CUDA IR is not run" if case.target == "cuda"
                                                     else "record has no example_io"))
@@ -219,33 +259,28 @@ def _finish(case: _Case, wanted: tuple[str, ...], result: dict | None) -> Score:
         case.notes.pop("exact", None)
     failed = [r for r in BASIC_FIRST if r in wanted and getattr(case, r) is False]
     return Score(str(case.record["id"]), str(case.record.get("category", "")), case.exact, case.compiles,
-                 case.behaves, failed[0] if failed else None, _detail(case, missing))
+                 case.behaves, failed[0] if failed else None, _detail(case, missing),
+                 case.trials if case.behaves is not None else 0)
 
 
-def _judge_behaviour(case: _Case, compiled: dict, ran: dict | None) -> None:
+def _judge_behaviour(case: _Case, compiled: dict, predicted: dict, truth: dict | None) -> None:
+    """Behaves, judged here from raw outputs against expected ones computed apart (see ``verdict``)."""
     if not compiled["ok"]:
         case.behaves = False
         case.notes["behaves"] = "not run: does not compile"
         return
-    if ran is None:
-        case.harness = "no run result"
+    trials = len(case.seeds)
+    expected = expected_trials(case.record["example_io"], truth or {}, trials)
+    if isinstance(expected, str):
+        case.harness = expected
         return
-    if ran.get("harness"):
-        case.harness = ran["reason"]
+    verdict = judge(expected, predicted)
+    if verdict.harness:
+        case.harness = verdict.harness
         return
-    if not ran["ok"]:
-        case.behaves = False
-        case.notes["behaves"] = ran["reason"]
-        return
-    want, got = json.loads(case.record["example_io"]), json.loads(ran["io"])
-    if got.get("dim") != want.get("dim") or got.get("inputs") != want.get("inputs"):
-        # Same seed, same code: only a change in execute's input construction gets here.
-        case.harness = "rebuilt inputs differ from example_io's (input construction changed?)"
-        return
-    mismatch = compare_outputs(want.get("outputs"), got.get("outputs"), "outputs")
-    case.behaves = mismatch is None
-    if mismatch:
-        case.notes["behaves"] = mismatch
+    case.behaves, case.trials = verdict.behaves, verdict.trials
+    if verdict.reason:
+        case.notes["behaves"] = verdict.reason
 
 
 def _detail(case: _Case, missing: bool) -> str:

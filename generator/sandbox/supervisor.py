@@ -145,9 +145,16 @@ class _Pipe:
             msg = json.loads(line)
         except ValueError:
             return _Stop("garbled", line)
-        if not isinstance(msg, dict) or not {"ready", "phase", "result", "end"} & set(msg):
+        if not isinstance(msg, dict) or not {"ready", "phase", "result", "end"} & set(msg) or not _well_formed(msg):
             return _Stop("garbled", line)
         return msg
+
+
+def _well_formed(msg: dict) -> bool:
+    """The fields the supervisor itself reads have their types: a worker's line is untrusted."""
+    items = msg.get("items", [])
+    return (isinstance(items, list) and all(type(i) is int for i in items)
+            and isinstance(msg.get("result", {}), dict))
 
 
 class _Round:
