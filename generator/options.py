@@ -75,9 +75,11 @@ class Override:
 
 
 def _check_num_examples(value: int) -> str | None:
-    if 0 <= value <= MAX_NUM_EXAMPLES:
-        return None
-    return f"num_examples must be in [0, {MAX_NUM_EXAMPLES:,}], got {value:,}"
+    if value < 0:
+        return f"num_examples must be >= 0, got {value}"
+    if value > MAX_NUM_EXAMPLES:
+        return f"num_examples must be at most {MAX_NUM_EXAMPLES:,} (ten times the large tier), got {value:,}"
+    return None
 
 
 def _check_seed(value: int) -> str | None:
