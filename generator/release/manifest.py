@@ -163,6 +163,11 @@ def atomic_write(path: Path, write_to: Callable[[Path], None]) -> None:
     try:
         write_to(Path(tmp))
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.filename is None:   # name the file a full disk (or anything else) stopped
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
