@@ -190,7 +190,7 @@ def test_verify_and_push_refuse_anything_but_exactly_the_release(release, tmp_pa
     assert cli.main(["push", str(out), "owner/name"]) == 2   # refused before any request (tests run offline)
     line = _one_error(capsys)
     assert "refusing to push" in line and needle.split(":")[0] in line   # the first problem names the path
-    with pytest.raises(ReleaseError, match="not exactly a release|has no README.md"):
+    with pytest.raises(ReleaseError, match=r"not exactly a release|has no README\.md"):
         push_release(out, "owner/name", token="hf_unused")
 
 
