@@ -27,6 +27,7 @@ _SPLIT = re.compile(r"^\w+$")   # `datasets` refuses other split names in YAML d
 # atomic_write's temp files are ".{name}.XXXX.tmp" next to their target; a kill leaves them.
 TEMP_SUFFIX = ".tmp"
 WRITE_PROBE = ".write-probe-"
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")
 _VERSIONS = ("package", "package_version", "dataset_version", "warp_version")
 
 
@@ -187,8 +188,9 @@ def file_mode() -> int:
 
 
 def is_temp_file(name: str) -> bool:
-    """A file ``atomic_write`` (or the folder's write probe) leaves behind when killed mid-write."""
-    return name.startswith(".") and (name.endswith(TEMP_SUFFIX) or name.startswith(WRITE_PROBE))
+    """A file ``atomic_write`` (``.{name}.XXXXXXXX.tmp``, mkstemp's 8 characters) or the write probe leaves
+    behind when killed mid-write."""
+    return bool(_TEMP_NAME.match(name)) or name.startswith(WRITE_PROBE)
 
 
 def sha256_file(path: Path) -> str:

@@ -21,6 +21,7 @@ import re
 import shutil
 from pathlib import Path
 
+from ..options import config_names
 from . import manifest as manifests
 from .manifest import Manifest, is_temp_file, write_json
 
@@ -126,12 +127,22 @@ def record(root: Path, config: str, asked: dict) -> None:
 
 
 def clean_temp_files(root: Path) -> list[str]:
-    """Remove the temp files interrupted writes left anywhere in the folder (we hold its lock)."""
+    """Remove the temp files interrupted writes left in the release's own folders (we hold its lock).
+
+    Only where a release writes (the root, ``plots/``, each config's folder, ``.progress/``), never
+    the whole tree: ``--out`` might name a folder that holds other things too.
+    """
     removed = []
-    for path in sorted(root.rglob(".*")):
-        if path.is_file() and not path.is_symlink() and is_temp_file(path.name):
-            path.unlink()
-            removed.append(path.relative_to(root).as_posix())
+    progress = root / PROGRESS
+    folders = [root, root / "plots", *(root / name for name in config_names()),
+               progress, *(progress / name for name in config_names())]
+    for folder in dict.fromkeys(folders):
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.is_symlink() and is_temp_file(path.name):
+                path.unlink()
+                removed.append(path.relative_to(root).as_posix())
     return removed
 
 

@@ -167,8 +167,8 @@ def _break(root: Path, how: str) -> str:
         (root / "notes.txt").write_text("hello")
         return "notes.txt: stray file"
     if how == "temp file":
-        (root / "cpu-tiny" / f".{shard.name}.abc123.tmp").write_bytes(b"PAR1")
-        return f"cpu-tiny/.{shard.name}.abc123.tmp: temp file"
+        (root / "cpu-tiny" / f".{shard.name}.abc123_z.tmp").write_bytes(b"PAR1")
+        return f"cpu-tiny/.{shard.name}.abc123_z.tmp: temp file"
     if how == "empty stray":
         (root / "cpu-tiny" / "extra.bin").write_bytes(b"")
         return "cpu-tiny/extra.bin: empty file"
@@ -204,10 +204,14 @@ def test_push_uploads_exactly_the_release_never_progress_or_the_lock(release):
 
 def test_resume_removes_stale_temp_files(release, tmp_path):
     out = _copy(release, tmp_path / "stale")
-    for stale in (out / ".README.md.x1.tmp", out / "plots" / ".lengths.png.x2.tmp",
-                  out / "cpu-tiny" / ".train-00000-of-00003.parquet.x3.tmp", out / ".release.json.x4.tmp"):
+    for stale in (out / ".README.md.x1aaaaaa.tmp", out / "plots" / ".lengths.png.x2bbbbbb.tmp",
+                  out / "cpu-tiny" / ".train-00000-of-00003.parquet.x3cccccc.tmp",
+                  out / ".release.json.x4dddddd.tmp", out / ".progress" / "cpu-tiny" / ".00000.json.x5eeeeee.tmp"):
         stale.write_bytes(b"half")
+    (out / "notes.tmp").write_text("not ours")   # only files named like our own writes are removed
     assert _generate(out) == 0
+    assert (out / "notes.tmp").read_text() == "not ours"
+    (out / "notes.tmp").unlink()
     assert _tree(out) == _tree(release)
 
 
