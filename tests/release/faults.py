@@ -138,8 +138,12 @@ def run_case(case: Case, root: Path, expected: dict[str, bytes]) -> Outcome:
     faulty = _cli(argv, case.target, str(case.nth), case.action, case.match)
     hit = faulty.returncode == 137 or (case.action == "enospc" and "No space left on device" in faulty.stderr)
     ours = [line for line in faulty.stderr.splitlines() if not line.startswith("Warp CUDA warning")]
-    if case.num_proc > 1:   # the worker died: the parent reports the broken pool in one line
-        hit = faulty.returncode == 2 and len(ours) == 1
+    if case.num_proc > 1:   # the worker died: the parent reports the broken pool in one line, no traceback
+        hit = (faulty.returncode == 2 and "Traceback" not in faulty.stderr
+               and sum(line.startswith("warp-ir-pairs: ") for line in ours) == 1)
+    if not hit:
+        return Outcome(False, False, 0, 0, f"the fault did not fire as expected: rc {faulty.returncode}, "
+                                           f"stderr {faulty.stderr[-800:]!r}")
     if case.action == "enospc" and (len(ours) != 1 or str(root) not in ours[0]):
         return Outcome(hit, False, 0, 0, f"disk-full error not one line: {faulty.stderr[-500:]!r}")
     if case.card_over_good:
