@@ -22,6 +22,7 @@ from pathlib import Path
 from warp_ir_pairs_generator import options as configs
 from warp_ir_pairs_generator.corpus.config_figures import ConfigFigures, check_matches_manifest, scan_config
 from warp_ir_pairs_generator.record import schema
+from warp_ir_pairs_generator.release import lock, resume
 from warp_ir_pairs_generator.release import manifest as manifests
 from warp_ir_pairs_generator.release.manifest import Manifest
 
@@ -49,7 +50,7 @@ def plan_plots(figures: Sequence[ConfigFigures]) -> dict[str, plots.Plot]:
 
 
 def write_plots(figures: Sequence[ConfigFigures], planned: dict[str, plots.Plot], out_dir: Path) -> None:
-    """Draw every planned plot into ``out_dir`` and remove PNGs that are no longer part of the card."""
+    """Draw every planned plot into ``out_dir`` (each written atomically)."""
     for fig in figures:
         plots.category_counts(fig.name, {name: fig.categories.get(name, 0) for name in _families(fig)},
                               out_dir / planned[f"categories:{fig.name}"].filename)
@@ -57,7 +58,10 @@ def write_plots(figures: Sequence[ConfigFigures], planned: dict[str, plots.Plot]
                             out_dir / planned["lengths"].filename)
     plots.complexity({f.name: f.complexity for f in figures}, configs.COMPLEXITY_LEVELS,
                      out_dir / planned["complexity"].filename)
-    # Plots of configs no longer in the release would otherwise linger next to the card.
+
+
+def remove_stale_plots(planned: dict[str, plots.Plot], out_dir: Path) -> None:
+    """Remove PNGs the card no longer shows (after the new card is in place: the old one may still link them)."""
     for stale in sorted(out_dir.glob("*.png")):
         if stale.name not in {q.filename for q in planned.values()}:
             stale.unlink()
@@ -108,6 +112,14 @@ def build_card(release_dir: str | Path, repo_id: str | None = None) -> Path:
     release_dir = Path(release_dir)
     if repo_id is not None and not _REPO_ID.match(repo_id):
         raise ValueError(f"repo_id must look like owner/name, got {repo_id!r}")
+    manifests.read(release_dir)   # a folder that is not a release fails here, before any lock file is made
+    # The folder's writer lock for the whole build: no generate may change the shards under it.
+    with lock.writing(release_dir):
+        return _build(release_dir, repo_id)
+
+
+def _build(release_dir: Path, repo_id: str | None) -> Path:
+    resume.clean_temp_files(release_dir)   # what a killed card build (or generate) left; we hold the lock
     manifest = manifests.read(release_dir)
     for entry in manifest.configs.values():
         if entry.options.get("backend") not in configs.BACKENDS:
@@ -122,9 +134,12 @@ def build_card(release_dir: str | Path, repo_id: str | None = None) -> Path:
         check_matches_manifest(fig, manifest)
     planned = plan_plots(figures)
     text = render(manifest, figures, planned, repo_id, release_dir)   # checked before anything is written
+    # Every file goes through a temp file and a rename, plots before the card that links them: a
+    # kill or a full disk at any point leaves the previous good card and plots, never a 0-byte file.
     write_plots(figures, planned, release_dir / PLOTS_DIR)
     path = release_dir / CARD
-    path.write_text(text, encoding="utf-8", newline="\n")
+    manifests.atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+    remove_stale_plots(planned, release_dir / PLOTS_DIR)
     return path
 
 
@@ -136,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         print(build_card(args.release_dir, args.repo_id))
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, lock.FolderBusy) as e:
         print(f"build_card: error: {e}", file=sys.stderr)
         return 2
     return 0

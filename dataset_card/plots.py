@@ -17,6 +17,7 @@ from matplotlib import style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, PercentFormatter
+from warp_ir_pairs_generator.release.manifest import atomic_write
 
 FIGSIZE = (8.0, 4.5)
 DPI = 100
@@ -42,8 +43,8 @@ def _new_figure(height_scale: float = 1.0) -> Figure:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=DPI, metadata=PNG_METADATA)
+    # Through a temp file and a rename: a kill or a full disk leaves the previous plot, never a 0-byte PNG.
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI, metadata=PNG_METADATA))
 
 
 def category_counts(config: str, counts: Mapping[str, int], path: Path) -> None:

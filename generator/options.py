@@ -28,6 +28,10 @@ WARP_VERSION: str = toolchain_constants.WARP_VERSION
 # any config changes; tests/golden pins digests of the first records under this version.
 DATASET_VERSION = "0.1.0"
 MAX_SEED = 2**63 - 1
+# The most records one config may ask for: ten times the large tier. Every driver plans its
+# shards up front (a list of index ranges, also when streaming), so an unbounded count grew
+# memory until MemoryError; 10M records of a few kB each is already tens of GB of data.
+MAX_NUM_EXAMPLES = 10 * TIERS["large"]
 # Difficulty levels: 1 gives one-liners, 5 long kernels with deep nesting. None (the default)
 # mixes them: each record draws its own level, recorded in its ``complexity`` field.
 COMPLEXITY_LEVELS = (1, 2, 3, 4, 5)
@@ -71,7 +75,11 @@ class Override:
 
 
 def _check_num_examples(value: int) -> str | None:
-    return f"num_examples must be >= 0, got {value}" if value < 0 else None
+    if value < 0:
+        return f"num_examples must be >= 0, got {value}"
+    if value > MAX_NUM_EXAMPLES:
+        return f"num_examples must be at most {MAX_NUM_EXAMPLES:,} (ten times the large tier), got {value:,}"
+    return None
 
 
 def _check_seed(value: int) -> str | None:
@@ -99,7 +107,7 @@ def _check_ptx_arch(value: int) -> str | None:
 # Overrides a user may pass as keyword arguments (``load_dataset``), CLI flags or GenerationOptions
 # fields; this order is the one error messages, ``--help`` and GenerationOptions' fields use.
 OVERRIDES: dict[str, Override] = {o.name: o for o in (
-    Override("num_examples", int, None, "override the tier's record count",
+    Override("num_examples", int, None, f"override the tier's record count (at most {MAX_NUM_EXAMPLES:,})",
              lambda v, backend: f"num_examples {v:,}", _check_num_examples, pinned=True),
     Override("seed", int, DEFAULT_SEED, f"generation seed (default {DEFAULT_SEED})",
              lambda v, backend: f"seed {v}", _check_seed, pinned=True),

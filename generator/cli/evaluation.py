@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from .options import add_generation_options, generation_options
+
+# A record id's index as the record spells it: ASCII digits, no leading zero (`cpu-42-01` and
+# `cpu-42-١` are not `cpu-42-1`: int() would accept both).
+_INDEX = re.compile(r"(?:0|[1-9][0-9]*)\Z", re.ASCII)
 
 
 def add_eval(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +36,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
     indices = []
     for pid in predictions:
         index = pid[len(prefix):] if pid.startswith(prefix) else ""
-        if not index.isdigit() or int(index) >= options.num_examples:
+        if not _INDEX.match(index) or int(index) >= options.num_examples:
             raise ValueError(f"prediction id {pid!r} is not a record of {args.config} "
                              f"(ids look like {prefix}0 .. {prefix}{options.num_examples - 1})")
         indices.append(int(index))

@@ -11,6 +11,11 @@ one shard per split holding its records of that split, in index order. Units are
 ``DIR/.progress/{config}/{u:05d}.json`` (file sha256s, counts, rejections) is written the same
 way. A re-run skips units whose marker and shards are intact, so an interrupted ``generate``
 resumes and yields the same bytes as an uninterrupted one. The manifest is written last.
+
+Misuse cannot corrupt a folder: ``generate`` holds the folder's exclusive lock (``lock.py``), a
+resume reuses units only when they were made with exactly the same options and versions
+(``resume.py``, else a one-line refusal unless ``restart``), and workers die with their parent
+(``pool.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,10 +31,11 @@ from ..options import DATASET_VERSION, WARP_VERSION, GenerationOptions
 from ..record import schema
 from ..record.structure import SPLIT_NAMES, split_of
 from ..toolchain import codegen
+from . import lock, pool, resume
 from . import manifest as manifests
-from .manifest import PACKAGE, ConfigEntry, Manifest, Shard, atomic_write, sha256_file, write_json
+from .manifest import PACKAGE, WRITE_PROBE, ConfigEntry, Manifest, Shard, atomic_write, sha256_file, write_json
 
-PROGRESS = ".progress"
+PROGRESS = resume.PROGRESS
 DEFAULT_RECORDS_PER_SHARD = 1024
 
 
@@ -76,11 +81,13 @@ def _write_parquet(path: Path, records: list[dict]) -> None:
     atomic_write(path, lambda p: pq.write_table(table, p, compression="zstd", row_group_size=256))
 
 
-def unit_complete(root: Path, unit: Unit) -> dict | None:
-    """The unit's marker when it and every shard it names are intact, else None."""
+def unit_complete(root: Path, unit: Unit, run: dict | None = None) -> dict | None:
+    """The unit's marker when it (made by ``run``, when given) and every shard it names are intact, else None."""
     marker = root / unit.marker_path()
     try:
         data = json.loads(marker.read_text())
+        if run is not None and data.get("run") != run:
+            return None
         for shard in data["shards"].values():
             if sha256_file(root / shard["path"]) != shard["sha256"]:
                 return None
@@ -89,8 +96,8 @@ def unit_complete(root: Path, unit: Unit) -> dict | None:
         return None
 
 
-def write_unit(root: Path, options: GenerationOptions, unit: Unit) -> dict:
-    """Generate one unit's records and write its shards and marker; return the marker."""
+def write_unit(root: Path, options: GenerationOptions, unit: Unit, run: dict | None = None) -> dict:
+    """Generate one unit's records and write its shards and marker (recording ``run``); return the marker."""
     report = driver.Report()
     per_split: dict[str, list[dict]] = {s: [] for s in SPLIT_NAMES}
     for record in driver.iter_shard(options, unit.start, unit.stop, None, report):
@@ -106,20 +113,20 @@ def write_unit(root: Path, options: GenerationOptions, unit: Unit) -> dict:
         shards[split] = {"path": unit.shard_path(split), "num_examples": len(records),
                          "num_bytes": path.stat().st_size, "sha256": sha256_file(path)}
     marker = {"unit": unit.number, "start": unit.start, "stop": unit.stop, "shards": shards,
-              "rejected": {f"{c}: {r}": n for (c, r), n in sorted(report.rejected.items())}}
+              "rejected": {f"{c}: {r}": n for (c, r), n in sorted(report.rejected.items())}, "run": run}
     write_json(root / unit.marker_path(), marker)
     return marker
 
 
-def _run_unit(args: tuple[str, GenerationOptions, Unit]) -> dict:
-    root, options, unit = args
-    return write_unit(Path(root), options, unit)
+def _run_unit(args: tuple[str, GenerationOptions, Unit, dict]) -> dict:
+    root, options, unit, run = args
+    return write_unit(Path(root), options, unit, run)
 
 
 def check_writable(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=root, prefix=".write-probe-", delete=True)
+        probe = tempfile.NamedTemporaryFile(dir=root, prefix=WRITE_PROBE, delete=True)
         probe.close()
     except OSError as e:
         raise ExportError(f"cannot write the release folder {str(root)!r}: {e.strerror or e}") from None
@@ -129,34 +136,57 @@ def _manifest_options(options: GenerationOptions, records_per_shard: int) -> dic
     return {**asdict(options), "records_per_shard": records_per_shard}
 
 
+def run_identity(options: GenerationOptions, records_per_shard: int) -> dict:
+    """Everything a unit's bytes depend on: every option and the versions of the data, the code and Warp."""
+    return resume.identity(_manifest_options(options, records_per_shard), package_version(), DATASET_VERSION,
+                           WARP_VERSION)
+
+
 def generate(config: str, root: str | Path, options: GenerationOptions,
              records_per_shard: int = DEFAULT_RECORDS_PER_SHARD, num_proc: int = 1,
-             run_units: Callable[[list[tuple[str, GenerationOptions, Unit]]], Iterable[dict]] | None = None,
-             progress: bool = False) -> Manifest:
+             run_units: Callable[[list[tuple[str, GenerationOptions, Unit, dict]]], Iterable[dict]] | None = None,
+             progress: bool = False, restart: bool = False) -> Manifest:
     """Write (or resume) ``config`` into the release folder ``root``; return the updated manifest.
 
     ``run_units`` lets another engine (e.g. Ray) decide where units run; the default runs them
-    here, in ``num_proc`` processes. Units already complete are skipped either way.
+    here, in ``num_proc`` processes. Units already complete are skipped either way. A folder
+    holding ``config`` made with other options or versions is refused (ExportError) unless
+    ``restart``, which removes that config's units and markers first. Another process writing
+    the folder is refused too (``lock.FolderBusy``).
     """
     root = Path(root)
     if records_per_shard < 1:
         raise ExportError(f"records_per_shard must be >= 1, got {records_per_shard}")
     check_writable(root)
-    configs = manifests.read(root).configs if manifests.exists(root) else {}
-    wanted = _manifest_options(options, records_per_shard)
-    existing = configs.get(config)
-    if existing is not None and existing.options != wanted:
-        raise ExportError(f"{root / manifests.FILE_NAME} already holds {config} with options {existing.options}; "
-                          f"use another folder or the same options")
+    with lock.writing(root):
+        return _generate_locked(config, root, options, records_per_shard, num_proc, run_units, progress, restart)
+
+
+def _generate_locked(config: str, root: Path, options: GenerationOptions, records_per_shard: int, num_proc: int,
+                     run_units: Callable | None, progress: bool, restart: bool) -> Manifest:
+    resume.clean_temp_files(root)   # every kill leaves one; we hold the lock, so none is being written
+    existing = manifests.read(root) if manifests.exists(root) else None
+    run = run_identity(options, records_per_shard)
+    if restart:
+        resume.restart(root, config, existing)
+        existing = manifests.read(root) if manifests.exists(root) else None
+    try:
+        resume.check(root, config, run, existing)
+    except resume.ResumeRefused as e:
+        raise ExportError(str(e)) from None
+    resume.record(root, config, run)
+    configs = existing.configs if existing is not None else {}
+    wanted = run["options"]
     units = plan(config, options, records_per_shard)
     markers: dict[int, dict] = {}
     todo = []
     for unit in units:
-        done = unit_complete(root, unit)
+        done = unit_complete(root, unit, run)
         if done is not None:
             markers[unit.number] = done
         else:
-            todo.append((str(root), options, unit))
+            todo.append((str(root), options, unit, run))
+    resume.clean_unmarked_shards(root, config, {s["path"] for m in markers.values() for s in m["shards"].values()})
     runner = run_units or (lambda jobs: _run_local(jobs, num_proc))
     bar = _progress(len(units), len(markers), config) if progress else None
     for marker in runner(todo):
@@ -177,8 +207,7 @@ def _run_local(jobs: list, num_proc: int) -> Iterable[dict]:
         yield from map(_run_unit, jobs)
         return
     codegen.warp()   # initialise once before forking: children inherit it
-    with ProcessPoolExecutor(num_proc) as pool:
-        yield from pool.map(_run_unit, jobs)
+    yield from pool.map_in_workers(_run_unit, jobs, num_proc)
 
 
 def _progress(total: int, done: int, config: str):

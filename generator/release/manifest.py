@@ -24,6 +24,10 @@ PACKAGE = "warp-ir-pairs"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SPLIT = re.compile(r"^\w+$")   # `datasets` refuses other split names in YAML data_files
+# atomic_write's temp files are ".{name}.XXXX.tmp" next to their target; a kill leaves them.
+TEMP_SUFFIX = ".tmp"
+WRITE_PROBE = ".write-probe-"
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + "$")
 _VERSIONS = ("package", "package_version", "dataset_version", "warp_version")
 
 
@@ -152,14 +156,41 @@ def write_json(path: Path, data: dict) -> None:
 def atomic_write(path: Path, write_to: Callable[[Path], None]) -> None:
     """Write through a temp file in the same folder, then rename: no half-written file is visible."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        os.fchmod(fd, file_mode())   # mkstemp makes 0600; a release's files follow the umask like open()'s
+    finally:
+        os.close(fd)
     try:
         write_to(Path(tmp))
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.filename is None:   # name the file a full disk (or anything else) stopped
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def file_mode() -> int:
+    """``0o666 & ~umask``, the mode ``open()`` gives a new file, read without changing the umask."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)   # no /proc: read by setting and restoring
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def is_temp_file(name: str) -> bool:
+    """A file ``atomic_write`` (``.{name}.XXXXXXXX.tmp``, mkstemp's 8 characters) or the write probe leaves
+    behind when killed mid-write."""
+    return bool(_TEMP_NAME.match(name)) or name.startswith(WRITE_PROBE)
 
 
 def sha256_file(path: Path) -> str:

@@ -8,15 +8,22 @@ installed and ``Dataset.push_to_hub`` both split large uploads into several comm
 
 The Hub is whatever ``huggingface_hub`` reads from ``HF_ENDPOINT`` when it is imported. Errors are raised
 as :class:`ReleaseError` with one line of text that never contains the token. The release folder is only
-read, never modified.
+read, never modified, and exactly the release is uploaded (``contents.py``: the manifest, its shards, the
+card and its plots; never ``.progress/``, the lock or temp files); a folder holding anything else is refused.
+
+Every request has connect and read timeouts (``PUSH_CONNECT_TIMEOUT``/``PUSH_READ_TIMEOUT`` seconds,
+``WARP_IR_PAIRS_PUSH_TIMEOUT`` overrides both): huggingface_hub's shared client has none (``timeout=None``),
+so a server that accepts and never answers would hang the push forever.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
+from . import contents
 from . import manifest as manifests
 from .manifest import PACKAGE, Manifest
 
@@ -25,8 +32,10 @@ logger = logging.getLogger(__name__)
 REPO_TYPE = "dataset"
 # Files the Hub creates itself; a release does not carry them, and pruning must not delete them.
 _HUB_MANAGED = frozenset({".gitattributes"})
-# Never upload these from a release folder (huggingface_hub's upload_folder skips the same).
-_SKIPPED_DIRS = (".git", ".cache/huggingface")
+# Seconds: connecting is quick or never; a read covers the server's slowest answer (a large commit).
+PUSH_CONNECT_TIMEOUT = 10.0
+PUSH_READ_TIMEOUT = 120.0
+TIMEOUT_ENV = "WARP_IR_PAIRS_PUSH_TIMEOUT"
 
 
 class ReleaseError(RuntimeError):
@@ -57,11 +66,18 @@ def push_release(
     folder = Path(release_dir)
     manifest = _read_release(folder)
     package_version, warp_version = manifest.package_version, manifest.warp_version
-    files = _release_files(folder)
+    problems = contents.check(folder, manifest)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ReleaseError(f"release folder {folder} is not exactly a release: {problems[0]}{more}")
+    files = {rel: str(path) for rel, path in contents.upload_files(folder, manifest).items()}
 
     # Imported here: huggingface_hub reads HF_ENDPOINT and friends at import time, and validating a
     # folder should not need it.
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, get_token
+
+    timeouts = _timeouts()
+    _bound_requests(*timeouts)
 
     api = HfApi(token=token)
     endpoint = api.endpoint
@@ -72,6 +88,7 @@ def push_release(
     n_parquet = sum(rel.endswith(".parquet") for rel in files)
     description = f"{len(files)} files ({n_parquet} parquet shards), pushed by warp_ir_pairs_generator.release.push."
     where = _Where(endpoint=endpoint, repo_id=repo_id, branch=branch, tag=tag)
+    where.timeouts = timeouts
 
     try:
         where.stage = "create"
@@ -94,7 +111,7 @@ def push_release(
         where.parent = branches[branch]
         remote = api.list_repo_files(repo_id, repo_type=REPO_TYPE, revision=branch)
 
-        operations: list[Any] = [CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(path))
+        operations: list[Any] = [CommitOperationAdd(path_in_repo=rel, path_or_fileobj=path)
                                  for rel, path in files.items()]
         stale = sorted(p for p in remote if p not in files and p not in _HUB_MANAGED)
         operations += [CommitOperationDelete(path_in_repo=p) for p in stale]
@@ -136,6 +153,7 @@ class _Where:
         self.parent: str | None = None
         self.commit_url: str | None = None
         self.commit_oid: str | None = None
+        self.timeouts = (PUSH_CONNECT_TIMEOUT, PUSH_READ_TIMEOUT)
 
 
 def _read_release(folder: Path) -> Manifest:
@@ -150,15 +168,41 @@ def _read_release(folder: Path) -> Manifest:
         raise ReleaseError(str(err)) from None
 
 
-def _release_files(folder: Path) -> dict[str, Path]:
-    """``path in repo -> local path`` for every file in the release, sorted."""
-    out: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if any(rel == d or rel.startswith(d + "/") for d in _SKIPPED_DIRS) or not path.is_file():
-            continue
-        out[rel] = path
-    return out
+def _timeouts() -> tuple[float, float]:
+    """(connect, read) seconds; ``WARP_IR_PAIRS_PUSH_TIMEOUT`` sets both (one line when it is not a number)."""
+    given = os.environ.get(TIMEOUT_ENV)
+    if given is None:
+        return PUSH_CONNECT_TIMEOUT, PUSH_READ_TIMEOUT
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ReleaseError(f"{TIMEOUT_ENV} must be a number of seconds > 0, got {given!r}")
+    return seconds, seconds
+
+
+def _bound_requests(connect: float, read: float) -> None:
+    """Give every request of huggingface_hub's shared client our timeouts where it has none.
+
+    The client is ``get_session()`` (public); its requests carry their timeouts in
+    ``request.extensions["timeout"]``, which the transport reads after the request hooks ran, so
+    a hook fills the ones left unset (huggingface_hub passes ``timeout=None`` for most calls).
+    """
+    from huggingface_hub import get_session
+
+    session = get_session()
+    hooks = session.event_hooks
+    kept = [h for h in hooks.get("request", []) if not getattr(h, "_warp_ir_pairs_timeouts", False)]
+
+    def fill_timeouts(request: Any) -> None:
+        given = dict(request.extensions.get("timeout") or {})
+        wanted = {"connect": connect, "read": read, "write": read, "pool": connect}
+        request.extensions["timeout"] = {k: given.get(k) if given.get(k) is not None else v
+                                         for k, v in wanted.items()}
+
+    fill_timeouts._warp_ir_pairs_timeouts = True   # type: ignore[attr-defined]
+    session.event_hooks = {**hooks, "request": [*kept, fill_timeouts]}
 
 
 def _http_status(err: BaseException) -> tuple[int | None, Any]:
@@ -188,6 +232,9 @@ def _explain(err: BaseException, where: _Where, api: Any) -> str:
     status, http_err = _http_status(err)
     during = {"create": "while creating the repository", "prepare": "while reading the repository",
               "upload": "during upload", "tag": "while tagging"}[where.stage]
+    if status is None and _timed_out(err):
+        return (f"push failed {during}: {endpoint} did not answer in time (connect/read timeouts "
+                f"{where.timeouts[0]:g}/{where.timeouts[1]:g} s, {TIMEOUT_ENV} to change){_aftermath(where, api)}")
     if status is None:
         first = (str(err).strip().splitlines() or [""])[0]
         return (f"push failed {during}: could not talk to {endpoint}: {type(err).__name__}: {first}"
@@ -214,6 +261,18 @@ def _explain(err: BaseException, where: _Where, api: Any) -> str:
                 f"(HTTP {status}); rerun the push to tag it (unchanged files are not uploaded again)")
     reason = "the Hub answered" if status >= 500 else "the Hub refused the request with"
     return f"push failed: {reason} HTTP {status} {during}{_aftermath(where, api)}"
+
+
+def _timed_out(err: BaseException) -> bool:
+    """Whether a timeout (httpx's or the socket's) is anywhere in ``err``'s cause/context chain."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, TimeoutError) or "Timeout" in type(current).__name__:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _aftermath(where: _Where, api: Any) -> str:

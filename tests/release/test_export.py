@@ -18,9 +18,9 @@ from warp_ir_pairs_generator.release import export
 from warp_ir_pairs_generator.release import manifest as manifests
 
 
-def _generate(out: Path, *configs: str, n: int = 24, per_shard: int = 8) -> int:
+def _generate(out: Path, *configs: str, n: int = 24, per_shard: int = 8, card: bool = False) -> int:
     return cli.main(["generate", *configs, "--out", str(out), "--num-examples", str(n),
-                     "--records-per-shard", str(per_shard), "--no-card"])
+                     "--records-per-shard", str(per_shard), *([] if card else ["--no-card"])])
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -30,7 +30,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("release")
-    assert _generate(out, "cpu-tiny", "cuda-tiny") == 0
+    assert _generate(out, "cpu-tiny", "cuda-tiny", card=True) == 0
     return out
 
 
@@ -84,8 +84,8 @@ def test_interrupted_generate_resumes_to_the_same_bytes(tmp_path, release):
     os.kill(proc.pid, signal.SIGKILL)   # a hard kill, mid-generation
     proc.wait()
     assert not (out / "release.json").exists()
-    assert not list(out.rglob("*.tmp"))   # no half-written shard is visible
-    assert _generate(out, "cpu-tiny") == 0
+    assert _generate(out, "cpu-tiny", card=True) == 0
+    assert not list(out.rglob("*.tmp"))   # resume removed what the kill left
     expected = {k: v for k, v in _tree(release).items() if k.startswith(("cpu-tiny/", ".progress/cpu-tiny/"))}
     got = {k: v for k, v in _tree(out).items() if k.startswith(("cpu-tiny/", ".progress/cpu-tiny/"))}
     assert got == expected
@@ -102,7 +102,9 @@ def test_rerunning_a_complete_release_generates_nothing(release, monkeypatch):
 def test_other_options_for_an_existing_config_are_refused(release, capsys):
     assert cli.main(["generate", "cpu-tiny", "--out", str(release), "--num-examples", "25",
                      "--records-per-shard", "8", "--no-card"]) == 2
-    assert "already holds cpu-tiny" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds cpu-tiny generated with num_examples 24; this run asks num_examples 25" in err
+    assert "--restart" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(("argv", "needle"), [
