@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import toolchain
+from ..sandbox import SandboxUnavailable, refusal, unavailable
 from ..toolchain.constants import DEFAULT_PTX_ARCH
 from .compare import compare_outputs
 from .normalize import file_directive, first_difference, normalize_ir
@@ -97,13 +98,16 @@ class _Case:
 
 
 def score(records: list[dict], predictions: Mapping[str, str], *, rungs: Iterable[str] = RUNGS,
-          timeout_s: float = 10.0, workers: int = 1) -> list[Score]:
+          timeout_s: float = 10.0, workers: int = 1, sandbox: bool = True) -> list[Score]:
     """Score each record's prediction (``predictions[record["id"]]``) on ``rungs``; one Score each.
 
     ``timeout_s`` limits each prediction's run (module load, inputs, launch); compiles have their
     own generous limit (``COMPILE_TIMEOUT_S``). ``exact`` is always computed. Predictions for ids
     that are not in ``records`` are ignored. ``workers`` sandbox processes share the compiles and
-    runs (each pays its own start-up and precompiled header, about 2.5 s).
+    runs (each pays its own start-up and precompiled header, about 2.5 s). Predictions compile
+    and run in the OS sandbox; where it cannot run, ``compiles``/``behaves`` raise
+    ``SandboxUnavailable`` (one line) unless ``sandbox=False``: then they run unconfined, with
+    the caller's privileges.
     """
     wanted = tuple(rungs)
     unknown = [r for r in wanted if r not in RUNGS]
@@ -113,6 +117,8 @@ def score(records: list[dict], predictions: Mapping[str, str], *, rungs: Iterabl
         raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if sandbox and {"compiles", "behaves"} & set(wanted) and (missing := unavailable()):
+        raise SandboxUnavailable(refusal(missing))
     cases = []
     for record in records:
         prediction = predictions.get(record["id"])
@@ -140,7 +146,7 @@ def score(records: list[dict], predictions: Mapping[str, str], *, rungs: Iterabl
             if item is not None:
                 item["i"] = len(items)
                 items.append(item)
-    results = sandboxed(items, timeout_s, workers)
+    results = sandboxed(items, timeout_s, workers, confined=sandbox)
     by_case.update({id(item["case"]): results[item["i"]] for item in items})
     return [_finish(case, wanted, by_case.get(id(case))) for case in cases]
 
