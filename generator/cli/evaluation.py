@@ -23,6 +23,9 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", required=True, help="the config the predictions were made for, e.g. cpu-small")
     p.add_argument("--rungs", default="exact,compiles,behaves", help="comma-separated rungs to score")
     p.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    p.add_argument("--no-sandbox", dest="sandbox", action="store_false",
+                   help="compile and run predictions WITHOUT the bubblewrap sandbox, with your privileges "
+                        "(at your own risk; the report says so)")
     add_generation_options(p)
     p.set_defaults(run=cmd_eval)
 
@@ -45,11 +48,15 @@ def cmd_eval(args: argparse.Namespace) -> None:
     unknown = set(rungs) - set(evaluate.RUNGS)
     if unknown:
         raise ValueError(f"unknown rung(s) {', '.join(sorted(unknown))}; valid: {', '.join(evaluate.RUNGS)}")
-    result = evaluate.report(evaluate.score(records, predictions, rungs=rungs, workers=args.num_proc))
+    result = evaluate.report(evaluate.score(records, predictions, rungs=rungs, workers=args.num_proc,
+                                            sandbox=args.sandbox))
+    result["sandbox"] = args.sandbox
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return
     print(f"{result['records']} records of {args.config}")
+    print("  sandbox: bubblewrap (predictions compiled and ran confined)" if args.sandbox else
+          "  sandbox: OFF (--no-sandbox): predictions compiled and ran unconfined, with your privileges")
     for rung, tally in result["overall"].items():
         rate = "n/a" if tally["rate"] is None else f"{tally['rate']:.3f}"
         print(f"  {rung:9} {rate:>6}  ({tally['passed']} passed, {tally['failed']} failed, "

@@ -16,8 +16,11 @@ a fresh one for the remaining items. When workers keep failing outside any item 
 environment), the items left are harness errors, not failures.
 Workers of one call share the clang precompiled header (hard links in the call's directory),
 so a replacement costs a process start and Warp init (0.4-1 s), not a 1.5 s header rebuild.
-This is a crash and hang boundary, not a security boundary: predicted C++ runs with the
-caller's privileges, so score predictions you would run yourself.
+Every worker is confined by the OS sandbox (``sandbox.confine``: bubblewrap, no network, its own
+PID namespace, a read-only view of the Python installation and ``WORKER_PACKAGES`` only, a
+private temp dir, no secrets, limits on CPU, memory, file size and processes); ``score``
+refuses where it cannot run unless called with ``sandbox=False`` (``--no-sandbox``), and then
+predicted C++ runs with the caller's privileges.
 
 Everything a call writes lives in one temp directory, removed on return.
 """
@@ -34,18 +37,27 @@ from ..sandbox import RUN, Phase, reasons
 COMPILE_TIMEOUT_S = 120.0
 COMPILE = "compile"   # the worker's phase kind for a compile (RUN is the sandbox's)
 _WORKER_COMMAND = "from warp_ir_pairs_generator.evaluate.worker import main; main()"
+# What the worker imports: the sandbox shows it these (and the Python installation) read-only.
+WORKER_PACKAGES = ("warp", "numpy", __name__.split(".")[0])
 
 
-def sandboxed(items: list[dict], timeout_s: float, workers: int) -> dict[int, dict]:
-    """Results of every item, from ``workers`` independent sandboxes (threads only wait on pipes)."""
+def sandboxed(items: list[dict], timeout_s: float, workers: int, confined: bool = True) -> dict[int, dict]:
+    """Results of every item, from ``workers`` independent sandboxes (threads only wait on pipes).
+
+    ``confined``: in the OS sandbox (``sandbox.SandboxUnavailable`` where it cannot run), else
+    with the caller's privileges.
+    """
+    if not items:
+        return {}
+    confinement = sandbox.required(WORKER_PACKAGES) if confined else None
     groups = [items[k::workers] for k in range(workers) if items[k::workers]]
     if len(groups) <= 1:
-        return _Scoring(items, timeout_s).results_of_all() if items else {}
+        return _Scoring(items, timeout_s, confinement).results_of_all()
     from concurrent.futures import ThreadPoolExecutor
 
     results: dict[int, dict] = {}
     with ThreadPoolExecutor(len(groups)) as pool:
-        for part in pool.map(lambda group: _Scoring(group, timeout_s).results_of_all(), groups):
+        for part in pool.map(lambda group: _Scoring(group, timeout_s, confinement).results_of_all(), groups):
             results.update(part)
     return results
 
@@ -62,9 +74,10 @@ class _Scoring:
     which ``verdict`` then judges like any other.
     """
 
-    def __init__(self, items: list[dict], timeout_s: float) -> None:
+    def __init__(self, items: list[dict], timeout_s: float, confinement: sandbox.Confinement | None = None) -> None:
         self.items = items
         self.timeout_s = timeout_s
+        self.confinement = confinement
         self.results: dict[int, dict] = {item["i"]: {"trials": {}} for item in items}
         self.by_index = {item["i"]: item for item in items}
         self.expected: list[tuple[str, int, int | None]] = []   # this round's steps not yet entered
@@ -75,7 +88,7 @@ class _Scoring:
         with sandbox.job_dir("warp-ir-eval-", ("obj", "pch", "cache")) as job:
             with open(os.path.join(job, "obj", "meta.json"), "w", encoding="utf-8") as f:
                 f.write("{}")   # a CPU executable reads no metadata (only CUDA's shared-memory sizes)
-            sandbox.supervise(_WORKER_COMMAND, self, job)
+            sandbox.supervise(_WORKER_COMMAND, self, job, self.confinement)
         return self.results
 
     def _pending_trials(self, item: dict) -> list[int]:

@@ -53,6 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import toolchain
+from ..sandbox import SandboxUnavailable, refusal, unavailable
 from ..toolchain.constants import DEFAULT_PTX_ARCH
 from .normalize import file_directive, first_difference, normalize_ir
 from .sandboxed import sandboxed
@@ -110,13 +111,16 @@ class _Case:
 
 
 def score(records: list[dict], predictions: Mapping[str, str], *, rungs: Iterable[str] = RUNGS,
-          timeout_s: float = 10.0, workers: int = 1) -> list[Score]:
+          timeout_s: float = 10.0, workers: int = 1, sandbox: bool = True) -> list[Score]:
     """Score each record's prediction (``predictions[record["id"]]``) on ``rungs``; one Score each.
 
     ``timeout_s`` limits each prediction's run (module load, inputs, launch); compiles have their
     own generous limit (``COMPILE_TIMEOUT_S``). ``exact`` is always computed. Predictions for ids
     that are not in ``records`` are ignored. ``workers`` sandbox processes share the compiles and
-    runs (each pays its own start-up and precompiled header, about 2.5 s).
+    runs (each pays its own start-up and precompiled header, about 2.5 s). Predictions compile
+    and run in the OS sandbox; where it cannot run, ``compiles``/``behaves`` raise
+    ``SandboxUnavailable`` (one line) unless ``sandbox=False``: then they run unconfined, with
+    the caller's privileges.
     """
     wanted = tuple(rungs)
     unknown = [r for r in wanted if r not in RUNGS]
@@ -126,6 +130,8 @@ def score(records: list[dict], predictions: Mapping[str, str], *, rungs: Iterabl
         raise ValueError(f"timeout_s must be > 0, got {timeout_s!r}")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if sandbox and {"compiles", "behaves"} & set(wanted) and (missing := unavailable()):
+        raise SandboxUnavailable(refusal(missing))
     cases = []
     for record in records:
         prediction = predictions.get(record["id"])
@@ -154,22 +160,22 @@ def score(records: list[dict], predictions: Mapping[str, str], *, rungs: Iterabl
                 item["i"] = len(items)
                 items.append(item)
     truths = [_truth_of(item) for item in items if item["run"]]
-    results, true_results = _in_two_sandboxes(items, truths, timeout_s, workers)
+    results, true_results = _in_two_sandboxes(items, truths, timeout_s, workers, sandbox)
     by_case.update({id(item["case"]): results[item["i"]] for item in items})
     truth_of = {id(truth["case"]): true_results[truth["i"]] for truth in truths}
     return [_finish(case, wanted, by_case.get(id(case)), truth_of.get(id(case))) for case in cases]
 
 
-def _in_two_sandboxes(items: list[dict], truths: list[dict], timeout_s: float,
-                      workers: int) -> tuple[dict[int, dict], dict[int, dict]]:
+def _in_two_sandboxes(items: list[dict], truths: list[dict], timeout_s: float, workers: int,
+                      confined: bool) -> tuple[dict[int, dict], dict[int, dict]]:
     """The predictions' results and the true IRs' results, from separate workers (run side by side)."""
     if not truths:
-        return sandboxed(items, timeout_s, workers), {}
+        return sandboxed(items, timeout_s, workers, confined), {}
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:   # threads only wait on the workers' pipes
-        truth = pool.submit(sandboxed, truths, timeout_s, workers)
-        return sandboxed(items, timeout_s, workers), truth.result()
+        truth = pool.submit(sandboxed, truths, timeout_s, workers, confined)
+        return sandboxed(items, timeout_s, workers, confined), truth.result()
 
 
 def _truth_of(item: dict) -> dict:

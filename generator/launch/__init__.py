@@ -20,6 +20,11 @@ when it died compiling), the worker is killed, and a fresh one resumes with the 
 items. A worker that dies while compiling a chunk has the chunk compiled kernel by kernel in
 the next worker (see ``worker`` for chunks and what a replacement worker reuses).
 
+The worker is confined by the OS sandbox where bubblewrap works here (``sandbox.confine``: no
+network, its own PID namespace, a read-only view of the Python installation and
+``WORKER_PACKAGES`` only, no secrets, limits); where it does not, it runs unconfined after one
+logged warning: these are the project's own kernels, and records are the same either way.
+
 Nothing leaks: each call works in its own temp dir (kernel cache, ``TMPDIR`` of the workers,
 where Warp puts its PCH dirs, including those of workers that crashed), removed on return.
 """
@@ -42,6 +47,8 @@ CHUNK_SIZE = 16
 COMPILE_TIMEOUT_BASE_S = 60.0
 COMPILE_TIMEOUT_PER_KERNEL_S = 15.0
 _WORKER_COMMAND = "from warp_ir_pairs_generator.launch.worker import main; main()"
+# What the worker imports: the sandbox shows it these (and the Python installation) read-only.
+WORKER_PACKAGES = ("warp", "numpy", __name__.split(".")[0])
 
 
 @dataclass(frozen=True)
@@ -57,17 +64,20 @@ def _fail(reason: str) -> ExecResult:
     return ExecResult(False, one_line(reason), "")
 
 
-def execute(items: list[tuple[str, str, int]], timeout_s: float = 10.0) -> list[ExecResult]:
+def execute(items: list[tuple[str, str, int]], timeout_s: float = 10.0, confined: bool = True) -> list[ExecResult]:
     """Run each ``(python_source, kernel_name, input_seed)`` on the CPU in a sandbox worker.
 
     ``timeout_s`` limits each kernel's run (input building + launch + recording); compiling is
-    limited separately and generously. Results come back in input order.
+    limited separately and generously. Results come back in input order. ``confined``: confine
+    the worker with the OS sandbox where it works here (else one warning, and unconfined: these
+    are our own kernels); records are the same either way.
     """
     if not items:
         return []
     execution = _Execution(items, timeout_s)
+    confinement = sandbox.preferred(WORKER_PACKAGES, "execute workers") if confined else None
     with sandbox.job_dir("warp-ir-exec-", ("cache", "pch")) as job:
-        sandbox.supervise(_WORKER_COMMAND, execution, job)
+        sandbox.supervise(_WORKER_COMMAND, execution, job, confinement)
     return [r if r is not None else _fail(reasons.NO_RESULT) for r in execution.results]
 
 

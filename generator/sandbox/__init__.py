@@ -13,11 +13,16 @@ Every stop has one spelling (``reasons``): ``timeout``, ``crash: SIGSEGV``,
 ``worker_error: cannot start a worker: ...``, ``worker_error: no result``; a stop outside an
 item's own ``run`` phase names the phase: ``timeout (compile)``, ``crash: SIGSEGV (start)``.
 
-This is a crash and hang boundary, not a security boundary: the worker runs with the caller's
-privileges.
+With a ``Confinement`` (``confine``) it is also a security boundary: every worker runs under
+bubblewrap with no network, a fresh PID namespace, a read-only view of only the Python
+installation and the packages it imports, a private writable temp dir, no secrets in its
+environment and limits on CPU time, memory, file size and processes. ``required`` gives the
+confinement or refuses in one line (``SandboxUnavailable``) where bubblewrap cannot run;
+``preferred`` gives it or None after one warning.
 """
 
 from . import reasons
+from .confine import Confinement, Limits, SandboxUnavailable, preferred, refusal, required, unavailable
 from .supervisor import (
     BETWEEN,
     EXIT_TIMEOUT_S,
@@ -34,4 +39,5 @@ from .supervisor import (
 from .worker import PchSeed, WorkerChannel
 
 __all__ = ["BETWEEN", "EXIT_TIMEOUT_S", "MAX_WORKER_FAILURES", "RUN", "START", "STARTUP_TIMEOUT_S", "Client",
-           "PchSeed", "Phase", "WorkerChannel", "job_dir", "reasons", "supervise", "worker_env"]
+           "Confinement", "Limits", "PchSeed", "Phase", "SandboxUnavailable", "WorkerChannel", "job_dir",
+           "preferred", "reasons", "refusal", "required", "supervise", "unavailable", "worker_env"]

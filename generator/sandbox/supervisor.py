@@ -2,7 +2,9 @@
 
 One call of ``supervise`` works in rounds. A round writes the client's ``request`` to a file,
 starts one worker (``python -c <command> JOB FD REQUEST``, never a fork of the caller, which may
-hold initialized native state) in its own session, and follows its messages:
+hold initialized native state) in its own session, confined by the OS sandbox when the client
+gives a ``Confinement`` (``confine``: namespaces, a minimal read-only view, no secrets, limits),
+and follows its messages:
 
 * ``ready``: start-up is over (``STARTUP_TIMEOUT_S`` for it, and again between phases);
 * ``phase`` (kind, items): the worker enters a phase; the deadline is ``client.deadline_s``;
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import reasons
+from .confine import Confinement, Jail
 
 # A worker that does not get through its start (import + native init), or does not move on
 # between phases, in this long is broken.
@@ -97,11 +100,16 @@ def worker_env(job: str) -> dict[str, str]:
     return env
 
 
-def supervise(command: str, client: Client, job: str) -> None:
-    """Run rounds of workers (``python -c command``) until the client has nothing left."""
+def supervise(command: str, client: Client, job: str, confinement: Confinement | None = None) -> None:
+    """Run rounds of workers (``python -c command``) until the client has nothing left.
+
+    With a ``confinement`` every worker runs in the OS sandbox (see ``confine``); without one it
+    runs with the caller's privileges (``--no-sandbox``, or no sandbox on this machine).
+    """
+    jail = confinement.jail(job) if confinement is not None else None
     failures, number = 0, 0
     while (work := client.request(job)) is not None:
-        progressed, error = _Round(command, client, job, number).run(work)
+        progressed, error = _Round(command, client, job, number, jail).run(work)
         number += 1
         failures = 0 if progressed else failures + 1
         if failures >= MAX_WORKER_FAILURES:
@@ -160,24 +168,31 @@ def _well_formed(msg: dict) -> bool:
 class _Round:
     """One worker process working through one request until it ends, dies or overruns."""
 
-    def __init__(self, command: str, client: Client, job: str, number: int) -> None:
+    def __init__(self, command: str, client: Client, job: str, number: int, jail: Jail | None = None) -> None:
         self.command = command
         self.client = client
         self.job = job
+        self.jail = jail
         self.log_path = os.path.join(job, f"worker-{number}.log")
         self.request_path = os.path.join(job, f"request-{number}.json")
 
     def run(self, work: Any) -> tuple[bool, str]:
         """(made progress, the reason when the worker failed outside any item)."""
-        with open(self.request_path, "w", encoding="utf-8") as f:
+        # Never through a link a worker left: a fresh file or no round.
+        with os.fdopen(_create(self.request_path), "w", encoding="utf-8") as f:
             json.dump(work, f)
         read_fd, write_fd = os.pipe()
-        with open(self.log_path, "wb") as log:
+        argv = [sys.executable, "-c", self.command, self.job, str(write_fd), self.request_path]
+        env = worker_env(self.job)
+        if self.jail is not None:
+            self.jail.prepare()
+            self.jail.readable(self.request_path)
+            argv, env = self.jail.argv(argv), {"PATH": "/usr/bin:/bin"}
+        with os.fdopen(_create(self.log_path), "wb") as log:
             try:
                 proc = subprocess.Popen(
-                    [sys.executable, "-c", self.command, self.job, str(write_fd), self.request_path],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                    pass_fds=(write_fd,), env=worker_env(self.job), cwd=self.job, start_new_session=True)
+                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                    pass_fds=(write_fd,), env=env, cwd=self.job, start_new_session=True)
             except OSError as e:
                 os.close(read_fd)
                 return False, reasons.cannot_start(e)
@@ -229,9 +244,18 @@ class _Round:
             _reap(proc, kill=True)
             return reasons.bad_message(stop.line)
         rc = _reap(proc, kill=False)
+        if self.jail is not None:
+            rc = self.jail.exit_status(rc)
         if rc < 0:
             return reasons.crash(-rc)
         return reasons.exited(rc, _log_tail(self.log_path))
+
+
+def _create(path: str) -> int:
+    """A new file, never through an existing one or a link (the job directory is the supervisor's)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
