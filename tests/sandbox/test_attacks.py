@@ -164,7 +164,7 @@ def test_killing_the_parent_leaves_the_harness_standing_and_is_a_scored_failure(
 def test_a_fork_bomb_is_bounded_and_scored_as_a_timeout(confined):
     scores, _ = confined
     assert scores["forkbomb"]["behaves"] is False
-    assert scores["forkbomb"]["detail"].startswith("behaves: timeout")
+    assert scores["forkbomb"]["detail"].startswith("behaves: recorded trial: timeout")   # the first trial it ran
 
 
 def test_the_attacks_work_without_the_sandbox(records, targets):
