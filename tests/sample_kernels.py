@@ -1,5 +1,9 @@
-"""Three small kernels the toolchain and shared-TU tests compile: a @wp.func helper, a branch with
-printf on a vec3 array, a dynamic loop."""
+"""Three small kernels the toolchain and shared-TU tests compile (a @wp.func helper, a branch with
+printf on a vec3 array, a dynamic loop), and the helpers both suites build their fixtures from."""
+
+from __future__ import annotations
+
+BACKENDS = ("cpu", "cuda")
 
 SOURCES = {
     "k_helper": '''import warp as wp
@@ -36,3 +40,30 @@ def k_loop(a: wp.array(dtype=float), n: int):
     a[i] = s
 ''',
 }
+
+
+def module_texts() -> dict[str, list[tuple[str, str]]]:
+    """(mangled_name, module_text) of each kernel in SOURCES, per backend."""
+    from warp_ir_pairs_generator.toolchain import native
+
+    return {b: [native.module_text(src, name, b) for name, src in SOURCES.items()] for b in BACKENDS}
+
+
+def compile_alone(backend: str, modules: list[tuple[str, str]]) -> list:
+    """The toolchain's own compile: one translation unit per module."""
+    from warp_ir_pairs_generator.toolchain import native
+
+    return native.compile_cpu(modules) if backend == "cpu" else native.compile_cuda(modules)
+
+
+def each_alone(modules: dict[str, list[tuple[str, str]]]) -> dict[str, list]:
+    """Each kernel compiled in a call of its own: the reference every other way must match."""
+    return {b: [compile_alone(b, [m])[0] for m in modules[b]] for b in BACKENDS}
+
+
+def broken(module: tuple[str, str]) -> tuple[str, str]:
+    """The module with a C++ error Warp's codegen cannot catch (a call to a missing function)."""
+    name, text = module
+    bad = text.replace("wp::exp(", "wp::expx(", 1)
+    assert bad != text
+    return name, bad

@@ -16,35 +16,30 @@ from warp_ir_pairs_generator.toolchain import constants, native, normalize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import shared_tu  # benchmarks/ is a folder of scripts, not a package
-from sample_kernels import SOURCES  # tests/sample_kernels.py, shared with tests/toolchain
-
-BACKENDS = ("cpu", "cuda")
+from sample_kernels import (  # shared with tests/toolchain
+    BACKENDS,
+    SOURCES,
+    broken,
+    compile_alone,
+    each_alone,
+    module_texts,
+)
 
 
 def _compile(backend: str, modules: list[tuple[str, str]], max_batch: int = 1) -> list[native.NativeResult]:
     if max_batch == 1:
-        return native.compile_cpu(modules) if backend == "cpu" else native.compile_cuda(modules)
+        return compile_alone(backend, modules)
     return shared_tu.compile_shared(backend, modules, max_batch)
 
 
 @pytest.fixture(scope="module")
 def modules() -> dict[str, list[tuple[str, str]]]:
-    """(mangled_name, module_text) of each kernel in SOURCES, per backend."""
-    return {b: [native.module_text(src, name, b) for name, src in SOURCES.items()] for b in BACKENDS}
+    return module_texts()
 
 
 @pytest.fixture(scope="module")
 def alone(modules) -> dict[str, list[native.NativeResult]]:
-    """Each kernel compiled in a call of its own: the reference every other way must match."""
-    return {b: [_compile(b, [m])[0] for m in modules[b]] for b in BACKENDS}
-
-
-def _broken(module: tuple[str, str]) -> tuple[str, str]:
-    """The module with a C++ error Warp's codegen cannot catch (a call to a missing function)."""
-    name, text = module
-    bad = text.replace("wp::exp(", "wp::expx(", 1)
-    assert bad != text
-    return name, bad
+    return each_alone(modules)
 
 
 def test_max_batch_one_is_the_toolchains_own_compile(modules, alone):
@@ -95,7 +90,7 @@ def test_a_shared_tu_can_change_a_kernel_so_the_toolchain_compiles_each_alone(mo
 @pytest.mark.parametrize("max_batch", [1, 3])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, max_batch, modules, alone):
-    batch = [*modules[backend][:2], _broken(modules[backend][2])]
+    batch = [*modules[backend][:2], broken(modules[backend][2])]
     results = _compile(backend, batch, max_batch=max_batch)
     # the good kernels get exactly what they get without the bad one (alone, or sharing a TU)
     assert results[:2] == (alone[backend][:2] if max_batch == 1 else _compile(backend, batch[:2], max_batch=2))

@@ -20,6 +20,7 @@ import sys
 import time
 
 import pytest
+from waiting import eventually  # tests/waiting.py
 from warp_ir_pairs_generator import driver
 from warp_ir_pairs_generator.options import GenerationOptions
 
@@ -151,7 +152,7 @@ def test_incbin_of_etc_passwd_fails_to_compile_or_embeds_nothing(confined):
 def test_a_forked_daemon_neither_outlives_the_run_nor_holds_up_the_harness(confined, targets):
     scores, took = confined
     assert scores["daemon"]["compiles"] is True
-    assert _soon(lambda: _sleepers(targets["marker"]) == [])
+    assert eventually(lambda: _sleepers(targets["marker"]) == [])
     assert took < HARNESS_LIMIT_S / 3           # the daemon sleeps for over an hour
 
 
@@ -183,13 +184,6 @@ def test_the_attacks_work_without_the_sandbox(records, targets):
             os.kill(pid, 9)
 
 
-def _soon(condition, wait_s: float = 3.0) -> bool:
-    end = time.monotonic() + wait_s
-    while not condition():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _sleepers(marker: str) -> list[int]:

@@ -10,34 +10,18 @@ import subprocess
 import sys
 
 import pytest
-from sample_kernels import SOURCES  # tests/sample_kernels.py
+from sample_kernels import BACKENDS, SOURCES, broken, compile_alone, each_alone, module_texts  # tests/sample_kernels.py
 from warp_ir_pairs_generator.toolchain import codegen, constants, native, normalize, process_state
-
-BACKENDS = ("cpu", "cuda")
-
-
-def _compile(backend: str, modules: list[tuple[str, str]]) -> list[native.NativeResult]:
-    return native.compile_cpu(modules) if backend == "cpu" else native.compile_cuda(modules)
 
 
 @pytest.fixture(scope="module")
 def modules() -> dict[str, list[tuple[str, str]]]:
-    """(mangled_name, module_text) of each kernel in SOURCES, per backend."""
-    return {b: [native.module_text(src, name, b) for name, src in SOURCES.items()] for b in BACKENDS}
+    return module_texts()
 
 
 @pytest.fixture(scope="module")
 def alone(modules) -> dict[str, list[native.NativeResult]]:
-    """Each kernel compiled in a call of its own: the reference every other way must match."""
-    return {b: [_compile(b, [m])[0] for m in modules[b]] for b in BACKENDS}
-
-
-def _broken(module: tuple[str, str]) -> tuple[str, str]:
-    """The module with a C++ error Warp's codegen cannot catch (a call to a missing function)."""
-    name, text = module
-    bad = text.replace("wp::exp(", "wp::expx(", 1)
-    assert bad != text
-    return name, bad
+    return each_alone(modules)
 
 
 def test_module_text_matches_warp_ir_emit(modules):
@@ -83,10 +67,10 @@ def test_cpu_ir_and_asm_are_captured_for_the_fixed_target(modules, alone):
 
 def test_a_batch_gives_each_kernel_what_it_gets_alone(modules, alone):
     for backend in BACKENDS:
-        batch = _compile(backend, modules[backend])
+        batch = compile_alone(backend, modules[backend])
         assert batch == alone[backend]
         # the same module twice in one call: compiled once, answered twice
-        twice = _compile(backend, [modules[backend][0], modules[backend][0]])
+        twice = compile_alone(backend, [modules[backend][0], modules[backend][0]])
         assert twice == [alone[backend][0]] * 2
 
 
@@ -97,9 +81,9 @@ def test_compile_text_is_the_one_tu_compile_and_kernel_result_cuts_the_kernel_ou
         assert ok and error == ""
         assert set(artifacts) == ({"ptx"} if backend == "cuda" else {"ir", "asm"})
         assert native.kernel_result(backend, name, artifacts) == alone[backend][0]
-        bad_name, bad_text = _broken(modules[backend][2])
+        bad_name, bad_text = broken(modules[backend][2])
         ok, error, artifacts = native.compile_text(backend, bad_text)
-        assert not ok and artifacts == {} and error == _compile(backend, [(bad_name, bad_text)])[0].error
+        assert not ok and artifacts == {} and error == compile_alone(backend, [(bad_name, bad_text)])[0].error
     with pytest.raises(ValueError, match="backend must be one of cuda, cpu, got 'rocm'"):
         native.compile_text("rocm", "")
     with pytest.raises(ValueError):
@@ -108,8 +92,8 @@ def test_compile_text_is_the_one_tu_compile_and_kernel_result_cuts_the_kernel_ou
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, modules, alone):
-    batch = [*modules[backend][:2], _broken(modules[backend][2])]
-    results = _compile(backend, batch)
+    batch = [*modules[backend][:2], broken(modules[backend][2])]
+    results = compile_alone(backend, batch)
     # the good kernels get exactly what they get without the bad one
     assert results[:2] == alone[backend][:2]
     assert all(r.ok for r in results[:2])
@@ -121,7 +105,7 @@ def test_a_broken_kernel_fails_alone_and_its_batch_mates_succeed(backend, module
     assert "/tmp" not in bad.error and str(os.getpid()) not in bad.error
     assert len(bad.error.splitlines()) <= normalize.ERROR_LINES
     # the diagnostic is the kernel's own: the same in any batch
-    assert _compile(backend, [batch[2]])[0] == bad
+    assert compile_alone(backend, [batch[2]])[0] == bad
     if backend == "cpu":
         # Warp deleted its PCH after the failure; the kept hard link put it back (no 1.3 s rebuild)
         assert any(e.endswith(".pch") for e in os.listdir(native.clang_pch_dir()))
@@ -183,8 +167,8 @@ def test_a_fresh_process_gives_the_same_bytes_and_leaves_no_temp_files(tmp_path,
     The child also survives its private temp dir being deleted mid-process (NVRTC keeps the path
     of its automatic-PCH directory and fails once it is gone unless it is recreated).
     """
-    bad_cpu = _broken(modules["cpu"][2])
-    bad_cuda = _broken(modules["cuda"][2])
+    bad_cpu = broken(modules["cpu"][2])
+    bad_cuda = broken(modules["cuda"][2])
     inputs = [modules["cpu"][0], bad_cpu, modules["cuda"][0], bad_cuda]
     (tmp_path / "in.json").write_text(json.dumps(inputs))
     private_tmp = tmp_path / "tmp"

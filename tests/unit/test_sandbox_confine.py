@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from waiting import eventually  # tests/waiting.py
 from warp_ir_pairs_generator import sandbox
 from warp_ir_pairs_generator.sandbox import Phase, confine, reasons
 
@@ -210,7 +211,7 @@ def test_a_fork_bomb_is_bounded_by_the_process_limit_and_dies_with_its_round():
     assert bomb["error"] == "BlockingIOError"           # fork() failed with EAGAIN: the limit held
     assert 0 < bomb["children"] < 40
     assert after["uid"] == bomb["uid"]
-    assert _soon(lambda: _processes_of(bomb["uid"]) == [])   # every sleeping child went with the round
+    assert eventually(lambda: _processes_of(bomb["uid"]) == [])   # every sleeping child went with the round
 
 
 def test_a_daemon_does_not_outlive_its_round_nor_hold_up_the_call():
@@ -219,7 +220,7 @@ def test_a_daemon_does_not_outlive_its_round_nor_hold_up_the_call():
     (out,) = _confined([("daemon", marker)])
     assert out == {"daemon": "started"}
     assert time.monotonic() - start < sandbox.EXIT_TIMEOUT_S
-    assert _soon(lambda: _sleepers(marker) == [])
+    assert eventually(lambda: _sleepers(marker) == [])
 
 
 def test_killing_the_parent_reaches_only_the_sandbox():
@@ -266,14 +267,6 @@ def test_the_probe_runs_once_per_process(monkeypatch):
     confine.unavailable.cache_clear()
 
 
-def _soon(condition, wait_s: float = 3.0) -> bool:
-    """``condition`` holds within ``wait_s`` (SIGKILLed processes take a moment to be reaped)."""
-    end = time.monotonic() + wait_s
-    while not condition():
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _processes_of(uid: int) -> list[int]:
