@@ -173,10 +173,18 @@ def _module_text(wp, kernel, backend: str, mode: str | None = None) -> tuple[dic
         text = ctx.ModuleBuilder(wp_module, options, hasher, target=backend).codegen(backend)
     except Exception as e:  # Warp raises RuntimeError, WarpCodegen*Error, KeyError, ...
         raise KernelRejected(type(e).__name__, first_line(e)) from None
+    try:
+        mangled = kernel.get_mangled_name()
+    except RuntimeError:
+        # A generic kernel (``Any`` parameters) has no code of its own until an overload is
+        # instantiated; Warp says "Missing hash ... in module <our per-load name>", which would
+        # make the counted reason depend on the process, so the reason is ours.
+        raise KernelRejected("GenericKernel", f"{kernel.key} has generic parameters and no overload "
+                                              "to generate code for") from None
     marker = module_header_end()
     body = text[text.index(marker) + len(marker):]
     _check_no_python_literals(body)
-    return options, text, body, kernel.get_mangled_name()
+    return options, text, body, mangled
 
 
 # A Python bool literal in C++ code; comments (which quote the Python source) and string

@@ -214,3 +214,21 @@ def test_emitted_options_are_the_toolchain_constants(tiny_records):
         assert set(recorded) == set(constants.RECORDED_OPTIONS)
         assert recorded["block_dim"] == constants.BLOCK_DIM[backend] == (1 if backend == "cpu" else 256)
         assert recorded["output_arch"] == (constants.DEFAULT_PTX_ARCH if backend == "cuda" else None)
+
+
+GENERIC = """import warp as wp
+from typing import Any
+
+@wp.kernel
+def generic_scale(a: wp.array(dtype=Any), s: float):
+    i = wp.tid()
+    a[i] = a[i] * s
+"""
+
+
+@pytest.mark.parametrize("backend", ["cpu", "cuda"])
+def test_a_generic_kernel_is_a_rejection_not_a_bare_error(backend):
+    with pytest.raises(codegen.KernelRejected) as e:
+        codegen.emit(GENERIC, "generic_scale", backend)
+    assert e.value.reason == "GenericKernel"
+    assert e.value.message == "generic_scale has generic parameters and no overload to generate code for"
