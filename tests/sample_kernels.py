@@ -67,3 +67,17 @@ def broken(module: tuple[str, str]) -> tuple[str, str]:
     bad = text.replace("wp::exp(", "wp::expx(", 1)
     assert bad != text
     return name, bad
+
+
+def check_broken_result(bad, name: str, backend: str) -> None:
+    """A kernel that fails to compile fails alone, with its own normalized one-kernel diagnostic."""
+    import os
+
+    from warp_ir_pairs_generator.toolchain import normalize
+
+    assert not bad.ok and bad.mangled_name == name
+    assert bad.ptx == bad.ir_llvm == bad.asm == ""
+    program = "module.cpp:" if backend == "cpu" else "module.cu("
+    assert program in bad.error and "expx" in bad.error, bad.error
+    assert "/tmp" not in bad.error and str(os.getpid()) not in bad.error
+    assert len(bad.error.splitlines()) <= normalize.ERROR_LINES

@@ -20,7 +20,7 @@ import sys
 import time
 
 import pytest
-from waiting import eventually  # tests/waiting.py
+from waiting import eventually, sleepers  # tests/waiting.py
 from warp_ir_pairs_generator import driver
 from warp_ir_pairs_generator.options import GenerationOptions
 
@@ -101,7 +101,7 @@ def targets(tmp_path_factory) -> dict[str, str]:
     yield out
     if os.path.exists(home):
         os.remove(home)
-    for pid in _sleepers(out["marker"]):
+    for pid in sleepers(out["marker"]):
         os.kill(pid, 9)
 
 
@@ -152,7 +152,7 @@ def test_incbin_of_etc_passwd_fails_to_compile_or_embeds_nothing(confined):
 def test_a_forked_daemon_neither_outlives_the_run_nor_holds_up_the_harness(confined, targets):
     scores, took = confined
     assert scores["daemon"]["compiles"] is True
-    assert eventually(lambda: _sleepers(targets["marker"]) == [])
+    assert eventually(lambda: sleepers(targets["marker"]) == [])
     assert took < HARNESS_LIMIT_S / 3           # the daemon sleeps for over an hour
 
 
@@ -175,25 +175,13 @@ def test_the_attacks_work_without_the_sandbox(records, targets):
     try:
         assert os.path.exists(targets["tmp_file"]) and os.path.exists(targets["home_file"])
         assert {name: s["behaves"] for name, s in scores.items()} == dict.fromkeys(attacks, True)
-        assert _sleepers(targets["marker"]) != []
+        assert sleepers(targets["marker"]) != []
     finally:
         for path in (targets["tmp_file"], targets["home_file"]):
             if os.path.exists(path):
                 os.remove(path)
-        for pid in _sleepers(targets["marker"]):
+        for pid in sleepers(targets["marker"]):
             os.kill(pid, 9)
 
 
 
-
-def _sleepers(marker: str) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if f.read().split(b"\0")[:2] == [b"sleep", marker.encode()]:
-                        out.append(int(entry))
-            except OSError:
-                continue
-    return out

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from waiting import eventually  # tests/waiting.py
+from waiting import eventually, sleepers  # tests/waiting.py
 from warp_ir_pairs_generator import sandbox
 from warp_ir_pairs_generator.sandbox import Phase, confine, reasons
 
@@ -220,7 +220,7 @@ def test_a_daemon_does_not_outlive_its_round_nor_hold_up_the_call():
     (out,) = _confined([("daemon", marker)])
     assert out == {"daemon": "started"}
     assert time.monotonic() - start < sandbox.EXIT_TIMEOUT_S
-    assert eventually(lambda: _sleepers(marker) == [])
+    assert eventually(lambda: sleepers(marker) == [])
 
 
 def test_killing_the_parent_reaches_only_the_sandbox():
@@ -282,18 +282,6 @@ def _processes_of(uid: int) -> list[int]:
                 out.append(int(entry))
     return out
 
-
-def _sleepers(marker: str) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if f.read().split(b"\0")[:2] == [b"sleep", marker.encode()]:
-                        out.append(int(entry))
-            except OSError:
-                continue
-    return out
 
 
 def test_limits_default_to_bounds_a_warp_worker_stays_well_inside():
